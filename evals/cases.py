@@ -1,0 +1,59 @@
+"""Eval case files: one JSON object per line (see evals/README.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.knowledge.pack import Pack
+from service.models import PUBLIC_CHANNELS, Author, Channel, Language
+
+
+class Expect(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    issue_type: str | None = None
+    must_not_contain: list[str] = Field(default_factory=list)
+    must_contain_any: list[str] = Field(default_factory=list)
+
+
+class DraftCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    text: str = Field(min_length=1, max_length=10_000)
+    channel: Channel
+    public: bool
+    language: Language | None = None
+    author: Author | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+    expect: Expect = Field(default_factory=Expect)
+    tags: list[str] = Field(default_factory=list)
+
+
+def load_cases(path: Path) -> list[DraftCase]:
+    cases = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                cases.append(DraftCase.model_validate(json.loads(line)))
+            except Exception as exc:
+                raise ValueError(f"{path}:{n}: {exc}") from exc
+    return cases
+
+
+def taxonomy_cases(pack: Pack) -> list[DraftCase]:
+    """The pack's own labelled examples as cases, spread over every channel."""
+    channels = list(Channel)
+    cases = []
+    for t in pack.taxonomy.issue_types:
+        for i, ex in enumerate(t.examples):
+            ch = channels[(len(cases) + i) % len(channels)]
+            cases.append(
+                DraftCase(
+                    id=f"tax-{t.id}-{i}", text=ex.text, channel=ch, public=ch in PUBLIC_CHANNELS,
+                    expect=Expect(issue_type=t.id), tags=["taxonomy"],
+                )  # fmt: skip
+            )
+    return cases

@@ -1,0 +1,170 @@
+"""The ``tenang`` command: serve, ingest, draft, pack init/check, bench, eval."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.config import Settings
+
+app = typer.Typer(help="Tenang: calm, transparent replies to customer complaints.", no_args_is_help=True)
+pack_app = typer.Typer(help="Create and validate knowledge packs.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluations that print figures and write reports.", no_args_is_help=True)
+app.add_typer(pack_app, name="pack")
+app.add_typer(eval_app, name="eval")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic ValidationError: one line, not a traceback
+        _fail(f"invalid settings: {str(exc).splitlines()[0]} ({exc.__class__.__name__})")
+        raise
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (TENANG_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (TENANG_PORT).")] = None,
+) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from service.main import create_app
+
+    settings = _settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
+
+
+@app.command()
+def ingest() -> None:
+    """Load the knowledge pack's policies and past replies into the vector store (idempotent)."""
+    from service.errors import ServiceError
+    from service.knowledge.ingest import ingest as run_ingest
+    from service.knowledge.pack import load_pack
+    from service.logging import configure_logging
+    from service.services import build_embedder, build_index
+
+    settings = _settings()
+    configure_logging("WARNING")
+    try:
+        pack = load_pack(settings.knowledge.dir)
+        index = build_index(settings)
+        report = run_ingest(pack, index=index, embedder=build_embedder(settings))
+    except ServiceError as exc:
+        _fail(exc.detail)
+        return
+    typer.echo(f"ingested {settings.knowledge.dir}: {report.summary()}")
+
+
+@app.command()
+def draft(
+    text: Annotated[str, typer.Argument(help="The complaint text ('-' reads standard input).")],
+    channel: Annotated[str, typer.Option(help="twitter, facebook, instagram, tiktok, review, email, chat, helpdesk")] = "chat",
+    public: Annotated[bool | None, typer.Option("--public/--private", help="Default: from the channel.")] = None,
+    name: Annotated[str | None, typer.Option(help="The customer's name.")] = None,
+    variants: Annotated[int, typer.Option(min=1, max=3)] = 3,
+) -> None:
+    """Draft replies to one complaint and print the draft as JSON."""
+    from pydantic import ValidationError
+
+    from service.drafting.schemas import DraftCreate, DraftRead
+    from service.errors import ServiceError
+    from service.logging import configure_logging
+    from service.services import build_services
+
+    body_text = sys.stdin.read() if text == "-" else text
+    try:
+        body = DraftCreate.model_validate(
+            {"complaint": {"text": body_text, "channel": channel, "public": public},
+             "context": {"customer": {"name": name}} if name else {}, "options": {"variants": variants}}
+        )  # fmt: skip
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        _fail(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}")
+        return
+    configure_logging("WARNING")
+    try:
+        services = build_services(_settings())
+        d = services.pipeline.draft(body.complaint.to_domain(), body.context, variants=variants)
+    except ServiceError as exc:
+        _fail(exc.detail)
+        return
+    typer.echo(DraftRead.model_validate(d.model_dump()).model_dump_json(indent=2))
+
+
+@pack_app.command("check")
+def pack_check(directory: Annotated[Path, typer.Argument(help="The pack folder.")]) -> None:
+    """Validate a knowledge pack; list every problem as file:line: field: message."""
+    from service.knowledge.pack import check_pack
+
+    pack, problems = check_pack(directory)
+    for p in problems:
+        typer.echo(str(p))
+    if problems or pack is None:
+        typer.echo(f"{len(problems)} problem(s) in {directory}", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"{directory}: ok ({len(pack.taxonomy.issue_types)} issue types, "
+        f"{sum(len(t.examples) for t in pack.taxonomy.issue_types)} examples, {len(pack.playbooks)} playbooks, "
+        f"{len(pack.policies)} policies, {len(pack.past_replies)} past replies, "
+        f"{len(pack.rubric.criteria)} rubric criteria)"
+    )
+
+
+@pack_app.command("init")
+def pack_init(directory: Annotated[Path, typer.Argument(help="A new (empty or missing) folder.")]) -> None:
+    """Write a new, commented knowledge pack to start from."""
+    from service.knowledge.scaffold import scaffold
+
+    if directory.exists() and any(directory.iterdir()):
+        _fail(f"{directory} is not empty; choose a new folder")
+    written = scaffold(directory)
+    typer.echo(f"wrote {len(written)} files to {directory}; edit them, then run: tenang pack check {directory}")
+
+
+@app.command()
+def bench(
+    runs: Annotated[int, typer.Option(min=5, help="Drafts to time after warm-up.")] = 60,
+    data: Annotated[Path | None, typer.Option(help="JSONL complaints (text, channel, ...); default: the eval set.")] = None,
+) -> None:
+    """Time the drafting pipeline on the embedded defaults (median, p95 over repeated runs)."""
+    from evals.bench import run_bench
+
+    run_bench(_settings(), runs=runs, data=data)
+
+
+@eval_app.command("drafts")
+def eval_drafts(
+    data: Annotated[Path | None, typer.Option(help="JSONL cases: text, channel, public, language?, context?, expect.")] = None,
+    taxonomy: Annotated[bool, typer.Option("--taxonomy", help="Use the pack's taxonomy examples as the cases.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary as the last line.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write a Markdown report to this folder.")] = None,
+) -> None:
+    """Run the full pipeline on complaint cases; report rubric pass rates, issue-type accuracy, latency."""
+    from evals.drafts import run_drafts
+
+    if not taxonomy and data is None:
+        _fail("give --data FILE.jsonl or --taxonomy")
+    if data is not None and not data.exists():
+        _fail(f"{data} does not exist")
+    summary = run_drafts(_settings(), data=data, report_dir=report, taxonomy=taxonomy, echo=typer.echo)
+    if as_json:
+        typer.echo(json.dumps(summary))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

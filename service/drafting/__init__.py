@@ -1,0 +1,1 @@
+"""Drafting: complaint -> classification -> retrieval -> reply variants -> rubric -> stored draft."""

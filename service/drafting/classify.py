@@ -1,0 +1,137 @@
+"""Classify a complaint: issue type (a model trained on the pack's examples), severity, sentiment,
+language, cause, fault and signals.
+
+The issue-type model is logistic regression over the sentence embeddings of the taxonomy's labelled
+examples, trained when the service starts (a brand's own pack gives a brand's own classifier).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from service.drafting.context import DraftContext
+from service.knowledge.pack import Taxonomy
+from service.models import PUBLIC_CHANNELS, Cause, Classification, Complaint, Language, Sentiment, Severity
+from service.ports import Embedder
+
+NEGATIVE = re.compile(
+    r"\b(?:not|never|no|late|broken|damaged|wrong|worst|terrible|awful|angry|disappointed|refund|charged|"
+    r"still|again|missing|rude|useless|scam|spoiled|rotten|sick|hacked|leak|fail\w*|error|problem|issue|"
+    r"complain\w*|unacceptable|ridiculous|waiting|lost|cancel\w*|"
+    r"tidak|gak|ga|nggak|belum|telat|terlambat|rusak|salah|kecewa|parah|marah|kesal|jelek|busuk|basi|"
+    r"hilang|penipu\w*|tipu|bocor|diretas|gagal|error|masalah|lambat|lama|kasar|mana|kapan)\b",
+    re.IGNORECASE,
+)
+POSITIVE = re.compile(
+    r"\b(?:thanks?|thank you|great|love|amazing|awesome|excellent|helpful|fast|friendly|appreciate\w*|"
+    r"good job|well done|kudos|best|terima ?kasih|makasih|mantap|keren|bagus|cepat|ramah|puas|suka|"
+    r"sukses|top|terbaik|membantu)\b",
+    re.IGNORECASE,
+)
+MISUNDERSTANDING = re.compile(
+    r"\b(?:i thought|is it true|i heard|rumou?r|going around|viral|hoax|hoaks|katanya|apa benar|"
+    r"beneran|dengar(?:-dengar)?|kabarnya|isu)\b",
+    re.IGNORECASE,
+)
+SARCASM_CUE = re.compile(r"\b(?:great job|thanks a lot|wow|amazing service|hebat|mantap banget)\b", re.I)
+
+
+@dataclass
+class IssueModel:
+    """Logistic regression over sentence embeddings of the taxonomy's examples."""
+
+    labels: list[str]
+    model: LogisticRegression
+
+    @classmethod
+    def train(cls, taxonomy: Taxonomy, embedder: Embedder, *, c: float = 10.0) -> IssueModel:
+        texts = [ex.text for t in taxonomy.issue_types for ex in t.examples]
+        y = [t.id for t in taxonomy.issue_types for _ in t.examples]
+        x = np.asarray(embedder.embed(texts), dtype=np.float32)
+        model = LogisticRegression(C=c, max_iter=2000)
+        model.fit(x, y)
+        return cls(labels=list(model.classes_), model=model)
+
+    def predict(self, embedding: list[float]) -> tuple[str, float]:
+        probs = self.model.predict_proba(np.asarray([embedding], dtype=np.float32))[0]
+        best = int(np.argmax(probs))
+        return self.labels[best], float(probs[best])
+
+
+def detect_signals(text: str, context: DraftContext, taxonomy: Taxonomy) -> list[str]:
+    found: list[str] = []
+    for signal in taxonomy.signals:
+        pats = [p for ps in signal.patterns.values() for p in ps]
+        if any(re.search(p, text, re.IGNORECASE) for p in pats):
+            found.append(signal.id)
+    prior_customer_msgs = sum(1 for m in context.thread if m.role == "customer")
+    if prior_customer_msgs >= 2 and "repeat_contact" not in found:
+        found.append("repeat_contact")
+    return found
+
+
+def _sentiment(text: str, is_complaint: bool) -> Sentiment:
+    neg = len(NEGATIVE.findall(text))
+    pos = len(POSITIVE.findall(text))
+    if SARCASM_CUE.search(text) and neg:
+        return Sentiment.negative
+    if is_complaint:
+        return Sentiment.negative if neg >= pos or neg >= 2 else Sentiment.neutral
+    if pos > neg:
+        return Sentiment.positive
+    return Sentiment.negative if neg > pos + 1 else Sentiment.neutral
+
+
+def _severity(
+    base: Severity, signals: list[str], taxonomy: Taxonomy, complaint: Complaint, is_complaint: bool
+) -> Severity:
+    rank = base.rank
+    floors = {s.id: s.min_severity.rank for s in taxonomy.signals}
+    for sig in signals:
+        rank = max(rank, floors.get(sig, 0))
+    followers = complaint.author.followers if complaint.author and complaint.author.followers else 0
+    public = complaint.public or complaint.channel in PUBLIC_CHANNELS
+    if is_complaint and public:
+        if followers >= 100_000:
+            rank = max(rank, Severity.high.rank)
+        elif followers >= 10_000:
+            rank = min(rank + 1, Severity.critical.rank)
+    return list(Severity)[rank]
+
+
+def classify(
+    *,
+    complaint: Complaint,
+    text: str,
+    embedding: list[float],
+    language: Language,
+    context: DraftContext,
+    taxonomy: Taxonomy,
+    model: IssueModel,
+) -> Classification:
+    """Classify a (redacted) complaint text whose embedding has already been computed."""
+    issue_id, confidence = model.predict(embedding)
+    issue = taxonomy.issue(issue_id)
+    signals = detect_signals(text, context, taxonomy)
+    at_fault = context.brand_at_fault()
+    if at_fault:
+        cause = Cause.our_error
+    elif MISUNDERSTANDING.search(text) and issue.default_cause != Cause.our_error:
+        cause = Cause.misunderstanding
+    else:
+        cause = issue.default_cause
+    return Classification(
+        issue_type=issue_id,
+        confidence=round(confidence, 3),
+        is_complaint=issue.is_complaint,
+        severity=_severity(issue.default_severity, signals, taxonomy, complaint, issue.is_complaint),
+        sentiment=_sentiment(text, issue.is_complaint),
+        language=language,
+        cause=cause,
+        at_fault=at_fault,
+        signals=signals,
+    )

@@ -1,0 +1,238 @@
+"""The drafting flow: validate -> redact -> embed once -> classify -> retrieve -> compose -> check -> store.
+
+A failure of the model falls back to the playbook composer; a failure of the vector store drafts from
+the playbook without sources. Either way the draft says what happened, and the complaint is never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from service import language as lang_detect
+from service import privacy
+from service.drafting.classify import IssueModel, classify
+from service.drafting.compose import Composed, ComposeRequest, PlaybookComposer
+from service.drafting.context import DraftContext
+from service.drafting.llm import LLMComposer
+from service.drafting.retrieve import retrieve
+from service.errors import DraftNotFound, IndexUnavailable, UpstreamError
+from service.knowledge.pack import Pack
+from service.models import Channel, Classification, Complaint, Draft, Language, RubricVerdict, Source, Variant
+from service.ports import Clock, DraftStore, Embedder, PassageIndex
+from service.tone.checks import CheckContext, check, content_words
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Understood:
+    """A complaint after redaction, embedding and classification."""
+
+    complaint: Complaint
+    context: DraftContext
+    redacted: str
+    embedding: list[float]
+    classification: Classification
+
+
+class DraftingPipeline:
+    def __init__(
+        self,
+        *,
+        pack: Pack,
+        embedder: Embedder,
+        index: PassageIndex | None,
+        store: DraftStore,
+        issue_model: IssueModel,
+        clock: Clock,
+        llm: LLMComposer | None = None,
+        top_k: int = 4,
+        min_score: float = 0.25,
+        prompt_refs: dict[str, str] | None = None,
+    ) -> None:
+        self.pack, self.embedder, self.index, self.store = pack, embedder, index, store
+        self.issue_model, self.clock, self.llm = issue_model, clock, llm
+        self.composer = PlaybookComposer()
+        self.top_k, self.min_score = top_k, min_score
+        self.prompt_refs = prompt_refs or {}
+        self._contacts = list(pack.brand.contacts.values())
+        self._all_facts = pack.all_facts()
+        self._brand_words = content_words(f"{pack.brand.name} {pack.brand.handle} {pack.brand.name.replace(' ', '')}")
+        self._vectors: dict[str, list[float]] = {}
+        phrases = [p for pb in pack.playbooks.values() for blocks in pb.reply.values() for p in blocks.problem]
+        self._remember([*self._all_facts, *phrases])
+
+    def _remember(self, texts: list[str]) -> None:
+        """Embed (once) the short texts the composer chooses between: policy facts, problem phrases."""
+        new = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if new:
+            self._vectors.update(zip(new, self.embedder.embed(new), strict=True))
+
+    def _similarity(self, text: str, embedding: list[float]) -> float:
+        return sum(a * b for a, b in zip(self._vectors[text], embedding, strict=True))
+
+    def rank_facts(self, sources: list[Source], u: Understood) -> list[str]:
+        """Facts of the retrieved policies that bear on this complaint, most relevant first.
+
+        A fact is kept when it is close in meaning and shares a content word with the complaint (a fact
+        about something else reads as boilerplate); shared words weigh in the order, since the embedding
+        model is weaker on Indonesian than on English."""
+        facts = list(dict.fromkeys(f for s in sources if s.kind == "policy" for f in s.facts))
+        self._remember(facts)
+        words = content_words(u.redacted) - self._brand_words
+        scored = []
+        for f in facts:
+            shared = len(content_words(f) & words)
+            if shared and self._similarity(f, u.embedding) >= 0.3:
+                scored.append((self._similarity(f, u.embedding) + 0.1 * shared, f))
+        return [f for _, f in sorted(scored, reverse=True)]
+
+    def rank_problems(self, u: Understood) -> list[str]:
+        """The playbook's problem phrases, the one closest to this complaint first."""
+        c = u.classification
+        phrases = self.pack.playbooks[c.issue_type].reply[c.language].problem
+        words = content_words(u.redacted)
+        return sorted(
+            phrases,
+            key=lambda p: self._similarity(p, u.embedding) + 0.05 * len(content_words(p) & words),
+            reverse=True,
+        )
+
+    # ------------------------------------------------------------ steps
+
+    def understand(self, complaint: Complaint, context: DraftContext) -> Understood:
+        redacted, _ = privacy.redact(complaint.text, allow=self._contacts)
+        language = complaint.language or lang_detect.detect(redacted)
+        embedding = self.embedder.embed([redacted])[0]
+        classification = classify(
+            complaint=complaint, text=redacted, embedding=embedding, language=language,
+            context=context, taxonomy=self.pack.taxonomy, model=self.issue_model,
+        )  # fmt: skip
+        return Understood(complaint, context, redacted, embedding, classification)
+
+    def check_context(
+        self, *, channel: Channel, public: bool, language: Language | None, u: Understood | None, context: DraftContext
+    ) -> CheckContext:
+        facts = list(self._all_facts)
+        if context.incident and context.incident.public_note:
+            facts.append(context.incident.public_note)
+        topic: list[str] = []
+        if u is not None:
+            issue = self.pack.taxonomy.issue(u.classification.issue_type)
+            lang = u.classification.language
+            topic = [*self.pack.playbooks[issue.id].reply[lang].problem, issue.label.get(lang, "")]
+        return CheckContext(
+            channel=channel, public=public, language=language,
+            complaint=u.redacted if u else None,
+            is_complaint=u.classification.is_complaint if u else True,
+            at_fault=u.classification.at_fault if u else context.brand_at_fault(),
+            topic_terms=topic, allowed_facts=facts, brand=self.pack.brand,
+        )  # fmt: skip
+
+    def _sources(self, u: Understood) -> tuple[list[Source], str | None]:
+        if self.index is None:
+            return [], "the vector store is not configured"
+        try:
+            return (
+                retrieve(
+                    index=self.index, embedding=u.embedding, issue_type=u.classification.issue_type,
+                    language=u.classification.language, k=self.top_k, min_score=self.min_score,
+                ),  # fmt: skip
+                None,
+            )
+        except IndexUnavailable as exc:
+            log.warning("retrieval failed, drafting from the playbook alone: %s", exc.detail)
+            return [], f"retrieval failed: {exc.detail}"
+
+    def _compose(self, req: ComposeRequest, ctx: CheckContext) -> list[Variant]:
+        def as_variants(items: list[Composed], generator: str, reason: str | None = None) -> list[Variant]:
+            return [
+                Variant(
+                    id=f"v{i + 1}", text=c.text, generator=generator, fallback_reason=reason,
+                    structure=c.structure, rubric=check(c.text, rubric=self.pack.rubric, ctx=ctx),
+                )  # fmt: skip
+                for i, c in enumerate(items)
+            ]
+
+        if self.llm is None:
+            return as_variants(self.composer.compose(req), self.composer.name)
+        try:
+            variants = as_variants(self.llm.compose(req), self.llm.name)
+        except UpstreamError as exc:
+            log.warning("model failed (%s); the playbook composer answers", exc.code)
+            return as_variants(self.composer.compose(req), self.composer.name, f"{exc.code}: {exc.detail}")
+        failing = [v for v in variants if not all(c.passed for c in v.rubric.criteria if c.blocking)]
+        if not failing:
+            return variants
+        # A model draft that fails a blocking check (say, a promise the policy does not allow) is never
+        # stored as a candidate: the composer replaces it, and the draft says why.
+        failed = sorted({c.id for v in failing for c in v.rubric.criteria if c.blocking and not c.passed})
+        reason = f"model draft failed the rubric ({', '.join(failed)})"
+        kept = [v for v in variants if v not in failing]
+        fallback = as_variants(self.composer.compose(req), self.composer.name, reason)
+        merged = kept + fallback[: max(0, req.variants - len(kept))]
+        return [v.model_copy(update={"id": f"v{i + 1}"}) for i, v in enumerate(merged)]
+
+    # ------------------------------------------------------------ entry points
+
+    def draft(self, complaint: Complaint, context: DraftContext, *, variants: int = 3) -> Draft:
+        t0 = time.perf_counter()
+        u = self.understand(complaint, context)
+        c = u.classification
+        sources, retrieval_error = self._sources(u)
+        playbook = self.pack.playbooks[c.issue_type]
+        req = ComposeRequest(
+            text=u.redacted, classification=c, playbook=playbook, brand=self.pack.brand,
+            channel=complaint.channel, public=complaint.public, context=context, sources=sources,
+            facts=self.rank_facts(sources, u), problems=self.rank_problems(u),
+            author_name=complaint.author.name if complaint.author else None, variants=variants,
+        )  # fmt: skip
+        ctx = self.check_context(
+            channel=complaint.channel, public=complaint.public, language=c.language, u=u, context=context
+        )
+        made = self._compose(req, ctx)
+        now = self.clock.now()
+        refs = dict(self.prompt_refs)
+        refs["playbook"] = f"{playbook.issue_type}@v{playbook.version}"
+        refs["rubric"] = f"{self.pack.rubric.name}@v{self.pack.rubric.version}"
+        draft = Draft(
+            id=str(uuid.uuid4()), complaint=complaint, redacted_text=u.redacted,
+            context=context.model_dump(mode="json", exclude_none=True), classification=c,
+            sources=sources, variants=made,
+            deadline=now + timedelta(minutes=self.pack.taxonomy.minutes(c.severity)),
+            prompt_refs=refs, playbook=refs["playbook"], retrieval_error=retrieval_error, created_at=now,
+        )  # fmt: skip
+        self.store.add(draft)
+        log.info(
+            "draft id=%s issue=%s severity=%s variants=%d passed=%d ms=%d",
+            draft.id, c.issue_type, c.severity.value, len(made),
+            sum(v.rubric.passed for v in made), (time.perf_counter() - t0) * 1000,
+        )  # fmt: skip
+        return draft
+
+    def classify(self, complaint: Complaint, context: DraftContext) -> Classification:
+        return self.understand(complaint, context).classification
+
+    def check_text(
+        self,
+        text: str,
+        *,
+        complaint: Complaint | None,
+        channel: Channel,
+        public: bool,
+        context: DraftContext,
+    ) -> RubricVerdict:
+        u = self.understand(complaint, context) if complaint else None
+        language = u.classification.language if u else None
+        ctx = self.check_context(channel=channel, public=public, language=language, u=u, context=context)
+        return check(text, rubric=self.pack.rubric, ctx=ctx)
+
+    def get(self, draft_id: str) -> Draft:
+        draft = self.store.get(draft_id)
+        if draft is None:
+            raise DraftNotFound(f"no draft with id {draft_id!r}")
+        return draft

@@ -1,0 +1,97 @@
+"""The HTTP contract of drafting: ``DraftCreate`` in, ``DraftRead`` out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
+
+from service.drafting.context import DraftContext
+from service.models import (
+    PUBLIC_CHANNELS, Author, Channel, Classification, Complaint, DraftStatus, Language, Source, Variant,
+)  # fmt: skip
+
+MAX_TEXT = 10_000
+Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+
+
+class ComplaintIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Text = Field(description="What the customer wrote (1 to 10,000 characters).")
+    channel: Channel
+    public: StrictBool | None = Field(
+        default=None, description="Whether the reply is visible to others; default: from the channel."
+    )
+    author: Author | None = None
+    language: Language | None = Field(default=None, description="en or id; detected when absent.")
+
+    def to_domain(self) -> Complaint:
+        public = self.public if self.public is not None else self.channel in PUBLIC_CHANNELS
+        return Complaint(text=self.text, channel=self.channel, public=public, author=self.author, language=self.language)
+
+
+class DraftOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    variants: StrictInt = Field(default=3, ge=1, le=3)
+
+
+class DraftCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "complaint": {
+                        "text": "@kedainusa my order KN-482913 was due yesterday and still nothing. Again.",
+                        "channel": "twitter",
+                        "public": True,
+                        "author": {"handle": "@rina_w", "name": "Rina", "followers": 1200},
+                    },
+                    "context": {"customer": {"name": "Rina"}, "order_id": "KN-482913"},
+                    "options": {"variants": 3},
+                }
+            ]
+        },
+    )
+    complaint: ComplaintIn
+    context: DraftContext = Field(default_factory=DraftContext)
+    options: DraftOptions = Field(default_factory=DraftOptions)
+
+
+class ClassifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    complaint: ComplaintIn
+    context: DraftContext = Field(default_factory=DraftContext)
+
+
+class DraftRead(BaseModel):
+    id: str
+    status: DraftStatus
+    classification: Classification
+    sources: list[Source]
+    variants: list[Variant]
+    deadline: datetime
+    prompt_refs: dict[str, str]
+    playbook: str
+    retrieval_error: str | None = None
+    created_at: datetime
+
+
+class ToneCheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Text
+    complaint: ComplaintIn | None = None
+    channel: Channel | None = None
+    public: StrictBool | None = None
+    context: DraftContext = Field(default_factory=DraftContext)
+
+    @model_validator(mode="after")
+    def _defaults(self) -> ToneCheckRequest:
+        if self.channel is None:
+            self.channel = self.complaint.channel if self.complaint else Channel.chat
+        if self.public is None:
+            self.public = (
+                self.complaint.to_domain().public if self.complaint else self.channel in PUBLIC_CHANNELS
+            )
+        return self

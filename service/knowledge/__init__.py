@@ -1,0 +1,1 @@
+"""The brand's knowledge pack: loading, validation, scaffolding and ingestion into the vector store."""

@@ -1,0 +1,147 @@
+"""The shared vocabulary of the domain: enums and value objects used by drafting, tone and review.
+
+Enum values are lower_snake and stable: they appear in the API, the database, prompts and eval files.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Channel(StrEnum):
+    twitter = "twitter"
+    facebook = "facebook"
+    instagram = "instagram"
+    tiktok = "tiktok"
+    review = "review"
+    email = "email"
+    chat = "chat"
+    helpdesk = "helpdesk"
+
+
+PUBLIC_CHANNELS = frozenset({Channel.twitter, Channel.facebook, Channel.instagram, Channel.tiktok, Channel.review})
+LETTER_CHANNELS = frozenset({Channel.email, Channel.helpdesk})
+
+
+class Language(StrEnum):
+    en = "en"
+    id = "id"
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class Sentiment(StrEnum):
+    negative = "negative"
+    neutral = "neutral"
+    positive = "positive"
+
+
+class Cause(StrEnum):
+    our_error = "our_error"
+    misunderstanding = "misunderstanding"
+    product_or_service_complaint = "product_or_service_complaint"
+    unclear = "unclear"
+
+
+class DraftStatus(StrEnum):
+    pending_review = "pending_review"
+
+
+class Author(BaseModel):
+    handle: str
+    name: str | None = None
+    followers: int | None = Field(default=None, ge=0)
+
+
+class Complaint(BaseModel):
+    """What the customer wrote, where, and who they are (already validated)."""
+
+    text: str
+    channel: Channel
+    public: bool
+    author: Author | None = None
+    language: Language | None = None
+
+
+class Classification(BaseModel):
+    issue_type: str
+    confidence: float
+    is_complaint: bool
+    severity: Severity
+    sentiment: Sentiment
+    language: Language
+    cause: Cause
+    at_fault: bool
+    signals: list[str]
+
+
+class Source(BaseModel):
+    """A passage retrieved from the vector store and shown with the draft."""
+
+    id: str
+    kind: str  # policy | past_reply
+    title: str
+    snippet: str
+    score: float
+    facts: list[str] = Field(default_factory=list, exclude=True)
+    text: str = Field(default="", exclude=True)
+
+
+class CriterionResult(BaseModel):
+    id: str
+    passed: bool
+    score: float
+    evidence: str | None = None
+    suggestion: str | None = None
+    blocking: bool = True
+    applicable: bool = True
+
+
+class RubricVerdict(BaseModel):
+    passed: bool
+    score: float
+    criteria: list[CriterionResult]
+
+
+class Variant(BaseModel):
+    id: str
+    text: str
+    generator: str
+    fallback_reason: str | None = None
+    structure: str | None = None
+    rubric: RubricVerdict
+
+
+class PromptRef(BaseModel):
+    name: str
+    version: int
+    sha256: str
+
+
+class Draft(BaseModel):
+    id: str
+    status: DraftStatus = DraftStatus.pending_review
+    complaint: Complaint
+    redacted_text: str
+    context: dict[str, Any]
+    classification: Classification
+    sources: list[Source]
+    variants: list[Variant]
+    deadline: datetime
+    prompt_refs: dict[str, str]
+    playbook: str
+    retrieval_error: str | None = None
+    created_at: datetime

@@ -1,0 +1,1 @@
+"""Versioned prompt files: loading, validation and provenance (name, version, sha256)."""

@@ -1,0 +1,99 @@
+"""The composition root: build every adapter once from Settings and wire the pipeline.
+
+Used by the app's lifespan, the CLI and the evals, so all three run the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from service.config import Settings
+from service.drafting.classify import IssueModel
+from service.drafting.llm import LLMComposer
+from service.drafting.pipeline import DraftingPipeline
+from service.errors import IndexUnavailable
+from service.knowledge.pack import Pack, load_pack
+from service.ports import ChatModel, Clock, DraftStore, Embedder, PassageIndex
+from service.prompting.registry import PromptRegistry
+
+log = logging.getLogger(__name__)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    pack: Pack
+    embedder: Embedder
+    index: PassageIndex | None
+    index_error: str | None
+    store: DraftStore
+    prompts: PromptRegistry
+    chat: ChatModel | None
+    pipeline: DraftingPipeline
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    from service.adapters.embedder import SentenceEmbedder
+
+    return SentenceEmbedder(settings.embedding.model_path)
+
+
+def build_index(settings: Settings) -> PassageIndex:
+    from service.adapters.chroma_index import ChromaIndex
+
+    return ChromaIndex(path=settings.chroma.path, url=settings.chroma.url)
+
+
+def build_chat(settings: Settings) -> ChatModel | None:
+    base_url = settings.llm_base_url()
+    if not base_url:
+        return None
+    from service.adapters.openai_chat import OpenAIChat
+
+    return OpenAIChat(
+        base_url=base_url, model=settings.llm.model, api_key=settings.llm_api_key(),
+        timeout_s=settings.llm.timeout_s, max_retries=settings.llm.max_retries,
+        temperature=settings.llm.temperature,
+    )  # fmt: skip
+
+
+def build_services(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    index: PassageIndex | None = None,
+    store: DraftStore | None = None,
+    chat: ChatModel | None = None,
+    clock: Clock | None = None,
+) -> Services:
+    pack = load_pack(settings.knowledge.dir)
+    prompts = PromptRegistry.load(settings.prompts.dir)
+    embedder = embedder or build_embedder(settings)
+    index_error = None
+    if index is None:
+        try:
+            index = build_index(settings)
+        except IndexUnavailable as exc:
+            index_error = exc.detail
+            log.warning("vector store unavailable at start: %s", exc.detail)
+    if store is None:
+        from service.adapters.sql_store import SqlDraftStore
+
+        store = SqlDraftStore(settings.database.url)
+    chat = chat or build_chat(settings)
+    draft_prompt = prompts.get("draft_reply")
+    llm = LLMComposer(chat, draft_prompt, pack.brand.name) if chat else None
+    refs = {"draft_reply": draft_prompt.ref_str} if llm else {}
+    pipeline = DraftingPipeline(
+        pack=pack, embedder=embedder, index=index, store=store,
+        issue_model=IssueModel.train(pack.taxonomy, embedder), clock=clock or SystemClock(), llm=llm,
+        top_k=settings.chroma.top_k, min_score=settings.chroma.min_score, prompt_refs=refs,
+    )  # fmt: skip
+    return Services(settings, pack, embedder, index, index_error, store, prompts, chat, pipeline)

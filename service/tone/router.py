@@ -1,0 +1,22 @@
+"""POST /v1/tone/check: score any text against the rubric."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.deps import PipelineDep
+from service.drafting.schemas import ToneCheckRequest
+from service.models import Channel, RubricVerdict
+
+router = APIRouter(prefix="/v1/tone", tags=["tone"])
+
+
+@router.post("/check", response_model=RubricVerdict)
+def check_tone(body: ToneCheckRequest, pipeline: PipelineDep) -> RubricVerdict:
+    return pipeline.check_text(
+        body.text,
+        complaint=body.complaint.to_domain() if body.complaint else None,
+        channel=body.channel or Channel.chat,
+        public=bool(body.public),
+        context=body.context,
+    )

@@ -1,0 +1,68 @@
+"""Shared fixtures: a clean environment, the embedding model loaded once, settings under tmp_path, and
+an app client on real SQLite and Chroma with the sample pack ingested."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.config import PROJECT_ROOT, Settings
+from service.knowledge.ingest import ingest
+from service.knowledge.pack import Pack, load_pack
+from service.main import create_app
+from service.ports import Embedder
+
+from tests.fakes import CachingEmbedder
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing from the developer's shell (keys, endpoints, paths) may leak into a test."""
+    for key in list(os.environ):
+        if key.startswith(("OPENAI_", "TENANG_")):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real all-MiniLM-L6-v2, loaded once per test run, with a memo of texts already embedded."""
+    from service.adapters.embedder import SentenceEmbedder
+
+    return CachingEmbedder(SentenceEmbedder())
+
+
+@pytest.fixture(scope="session")
+def pack() -> Pack:
+    return load_pack(PROJECT_ROOT / "knowledge")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        database={"url": f"sqlite:///{tmp_path}/tenang.db"},
+        chroma={"path": tmp_path / "chroma"},
+    )
+
+
+def make_client(settings: Settings, embedder: Embedder, *, ingest_pack: bool = True, **overrides: object) -> TestClient:
+    app = create_app(settings, embedder=embedder, **overrides)
+    client = TestClient(app)
+    client.__enter__()
+    services = app.state.services
+    if ingest_pack and services.index is not None:
+        ingest(services.pack, index=services.index, embedder=services.embedder)
+    return client
+
+
+@pytest.fixture
+def client(settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
+    c = make_client(settings, embedder)
+    try:
+        yield c
+    finally:
+        c.__exit__(None, None, None)

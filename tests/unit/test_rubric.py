@@ -1,0 +1,98 @@
+"""Each rubric criterion fails what it should and passes what it should."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.knowledge.pack import Pack
+from service.models import Channel, Language
+from service.tone.checks import CheckContext, check
+
+
+def verdict(pack: Pack, text: str, **ctx: object):  # type: ignore[no-untyped-def]
+    base = {"brand": pack.brand, "allowed_facts": pack.all_facts()}
+    return check(text, rubric=pack.rubric, ctx=CheckContext(**{**base, **ctx}))  # type: ignore[arg-type]
+
+
+def failed(pack: Pack, text: str, **ctx: object) -> set[str]:
+    return {c.id for c in verdict(pack, text, **ctx).criteria if not c.passed}
+
+
+GOOD = "Hi Rina, I'm sorry your order is late. Please DM us your order number and we'll check where it is."
+
+
+def test_a_good_public_reply_passes_everything(pack: Pack) -> None:
+    v = verdict(pack, GOOD, channel=Channel.twitter, public=True, language=Language.en,
+                complaint="my order is late", at_fault=True)  # fmt: skip
+    assert v.passed, [c for c in v.criteria if not c.passed]
+    assert 0 <= v.score <= 1 and {c.id for c in v.criteria} >= {"calm", "no_pii", "language_match"}
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("WE ARE WORKING ON IT. PLEASE WAIT. DM us.", "calm"),
+        ("Please DM us!!! We'll check.", "calm"),
+        ("Don't be an idiot, DM us your order number.", "no_hostility"),
+        ("Deal with it. DM us if you must.", "courteous"),
+        ("Oh great, another complaint. DM us your order.", "no_sarcasm"),
+        ("You should have checked the address. DM us.", "no_blame"),
+        ("The courier lost your parcel, not us. DM us.", "no_blame"),
+        ("As we already said, DM us your order number.", "no_public_argument"),
+        ("We guarantee this will never happen again. DM us.", "no_overpromise"),
+        ("We'll refund you $500 today. DM us.", "no_overpromise"),
+        ("Email us back at budi@example.com or DM us.", "no_pii"),
+        ("Please check your order at the store, we will look.", "private_channel"),
+        ("Mohon maaf, silakan DM kami nomor pesanannya.", "language_match"),
+        ("I'm sorry if you feel upset. DM us your order number.", "apology_when_at_fault"),
+    ],
+)
+def test_failing_replies_fail_the_named_criterion(pack: Pack, text: str, criterion: str) -> None:
+    v = verdict(pack, text, channel=Channel.twitter, public=True, language=Language.en, complaint="my order is late")
+    result = next(c for c in v.criteria if c.id == criterion)
+    assert not result.passed
+    assert result.suggestion
+    assert not v.passed
+    if criterion not in ("language_match", "private_channel"):
+        assert result.evidence and result.evidence in text
+
+
+def test_a_policy_fact_may_be_promised_but_nothing_beyond_it(pack: Pack) -> None:
+    fact = next(f for f in pack.all_facts(Language.en) if "business days" in f)
+    ok = f"I'm sorry about the double charge. {fact} Please DM us your order number."
+    assert "no_overpromise" not in failed(pack, ok, channel=Channel.twitter, public=True)
+    bad = "I'm sorry about the double charge. Your refund arrives within 2 hours. Please DM us."
+    assert "no_overpromise" in failed(pack, bad, channel=Channel.twitter, public=True)
+
+
+def test_brand_at_fault_requires_an_apology(pack: Pack) -> None:
+    text = "Please DM us your order number and we'll check where it is."
+    assert "apology_when_at_fault" in failed(pack, text, public=True, at_fault=True, complaint="late order")
+    assert "apology_when_at_fault" not in failed(pack, text, public=True, at_fault=False, complaint="late order")
+
+
+def test_public_argument_and_pii_rules_relax_in_private(pack: Pack) -> None:
+    text = "As we already said, you can reach us at budi@example.com. We'll check your order."
+    fails = failed(pack, text, channel=Channel.email, public=False)
+    assert "no_public_argument" not in fails and "no_pii" not in fails
+    assert "no_pii" in failed(pack, "Your card 4111 1111 1111 1111 was charged twice.", channel=Channel.chat)
+
+
+def test_channel_fit_limits_length_and_wants_letters_on_email(pack: Pack) -> None:
+    long = "I'm sorry about this. " * 20 + "Please DM us."
+    assert "channel_fit" in failed(pack, long, channel=Channel.twitter, public=True)
+    assert "channel_fit" in failed(pack, "I'm sorry about your order, we'll look into it today.", channel=Channel.email)
+    letter = "Hi Rina,\n\nI'm sorry your order is late. We'll check it now.\n\nKind regards,\nDewi\nKedai Nusa Care"
+    assert "channel_fit" not in failed(pack, letter, channel=Channel.email)
+
+
+def test_indonesian_hostility_and_blame_fail(pack: Pack) -> None:
+    assert "no_hostility" in failed(pack, "Dasar goblok, DM kami saja.", public=True, language=Language.id)
+    assert "no_blame" in failed(pack, "Ini kesalahan kurir, silakan DM kami.", public=True, language=Language.id)
+
+
+def test_criteria_without_context_are_not_applicable(pack: Pack) -> None:
+    v = verdict(pack, "Thanks for your message, we'll take a look.")
+    by_id = {c.id: c for c in v.criteria}
+    assert not by_id["acknowledges_problem"].applicable and by_id["acknowledges_problem"].passed
+    assert not by_id["language_match"].applicable
