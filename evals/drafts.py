@@ -65,7 +65,7 @@ def expectation_failures(case: DraftCase, draft: Draft) -> list[str]:
             if banned.lower() in low:
                 out.append(f"{v.id} contains {banned!r}")
         if case.expect.must_contain_any and not any(
-            re.search(rf"(?<!\w){re.escape(w.lower())}(?!\w)", low) for w in case.expect.must_contain_any
+            re.search(rf"(?<!\w){re.escape(w.lower())}", low) for w in case.expect.must_contain_any
         ):
             out.append(f"{v.id} contains none of {case.expect.must_contain_any}")
     return out

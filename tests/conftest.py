@@ -19,12 +19,15 @@ from service.ports import Embedder
 from tests.fakes import CachingEmbedder
 
 
-@pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing from the developer's shell (keys, endpoints, paths) may leak into a test."""
-    for key in list(os.environ):
-        if key.startswith(("OPENAI_", "TENANG_")):
-            monkeypatch.delenv(key)
+@pytest.fixture(autouse=True, scope="session")
+def clean_environ() -> Iterator[None]:
+    """Nothing from the developer's shell (keys, endpoints, paths) may leak into a test; session-wide,
+    so module-scoped apps are built in the clean environment too."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key in list(os.environ):
+            if key.startswith(("OPENAI_", "TENANG_")):
+                mp.delenv(key)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +62,11 @@ def make_client(settings: Settings, embedder: Embedder, *, ingest_pack: bool = T
     return client
 
 
-@pytest.fixture
-def client(settings: Settings, embedder: Embedder) -> Iterator[TestClient]:
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[TestClient]:
+    """One app per test module (drafts are independent records; building an app trains the classifier)."""
+    tmp = tmp_path_factory.mktemp("app")
+    settings = Settings(_env_file=None, database={"url": f"sqlite:///{tmp}/tenang.db"}, chroma={"path": tmp / "chroma"})
     c = make_client(settings, embedder)
     try:
         yield c

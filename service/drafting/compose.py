@@ -25,6 +25,12 @@ SORRY_OURS = {
     Language.id: ["Mohon maaf, {problem}; ini kesalahan kami.", "Maaf sekali, {problem}, dan itu kesalahan kami.",
                   "Kami mohon maaf, {problem}; ini tanggung jawab kami."],
 }
+STATE = {
+    Language.en: ["{Problem}, and I know how frustrating that is.", "{Problem}; I understand why you're upset.",
+                  "{Problem}, and I can see why that's frustrating."],
+    Language.id: ["{Problem}, dan kami paham itu mengecewakan.", "{Problem}, dan kami mengerti {you} kecewa.",
+                  "{Problem}; kami paham ini merepotkan {you}."],
+}
 SORRY = {
     Language.en: ["I'm sorry {problem}.", "Sorry to hear {problem}.", "I'm really sorry {problem}."],
     Language.id: ["Mohon maaf, {problem}.", "Maaf sekali, {problem}.", "Kami mohon maaf, {problem}."],
@@ -46,7 +52,7 @@ INCIDENT = {
 # How much each slot matters when a reply must be shortened (the lowest goes first).
 KEEP = {
     "close": 1, "incident_note": 2, "fact": 3, "action": 4, "empathy": 6, "acknowledge": 6,
-    "apology": 7, "sorry_problem": 8, "sorry_ours": 8, "incident": 9, "ask_details": 10, "ask_private": 10,
+    "apology": 7, "acknowledge_problem": 7, "state_problem": 8, "sorry_problem": 8, "sorry_ours": 8, "incident": 9, "ask_details": 10, "ask_private": 10,
 }  # fmt: skip
 SIGN_OFF = {Language.en: "Kind regards,", Language.id: "Salam hangat,"}
 
@@ -62,7 +68,7 @@ class ComposeRequest:
     context: DraftContext
     sources: Sequence[Source] = ()
     facts: Sequence[str] = ()  # policy facts from the retrieved sources, most relevant first
-    problems: Sequence[str] = ()  # the playbook's problem phrases, closest to the complaint first
+    ranked: dict[str, list[str]] = field(default_factory=dict)  # block key -> items, best fit first
     author_name: str | None = None
     variants: int = 3
     avoid: Sequence[str] = field(default_factory=tuple)  # structures to skip (used by revision)
@@ -95,18 +101,27 @@ def _upper_first(sentence: str) -> str:
 
 
 class _Picker:
-    """Chooses block items so that variants use different wording too."""
+    """Chooses block items: the best-fitting ones first, rotated so that variants differ in wording."""
 
-    def __init__(self, blocks: ReplyBlocks, fill: dict[str, str], seed: int) -> None:
-        self.blocks, self.fill, self.seed = blocks, fill, seed
+    TOP = 2  # variants take turns among this many best-fitting items
 
-    def options(self, key: str, variant: int) -> list[str]:
-        items: list[str] = getattr(self.blocks, key)
-        start = (self.seed + variant * 3 + len(key)) % len(items)
-        ordered = items[start:] + items[:start]
-        return [self._render(s) for s in ordered]
+    def __init__(self, blocks: ReplyBlocks, fill: dict[str, str], seed: int, ranked: dict[str, list[str]]) -> None:
+        self.blocks, self.fill, self.seed, self.ranked = blocks, fill, seed, ranked
 
-    def _render(self, template: str) -> str:
+    def options(self, key: str, variant: int, *, only: str | None = None) -> list[str]:
+        items: list[str] = self.ranked.get(key) or getattr(self.blocks, key)
+        if only:
+            items = [i for i in items if only in i] or items
+        if key in self.ranked:
+            top = items[: self.TOP]
+            first = top[variant % len(top)]
+            ordered = [first, *(i for i in items if i != first)]
+        else:
+            start = (self.seed + variant * 3 + len(key)) % len(items)
+            ordered = items[start:] + items[:start]
+        return [self.render(s) for s in ordered]
+
+    def render(self, template: str) -> str:
         out = template
         for k, v in self.fill.items():
             out = out.replace("{" + k + "}", v)
@@ -152,11 +167,12 @@ def _plans(req: ComposeRequest) -> list[tuple[str, list[tuple[str, bool]]]]:
         ]
     sorry = "sorry_ours" if c.at_fault else "sorry_problem"
     return [
-        ("acknowledge_own_act", [("acknowledge", True), (own, True), ("incident", True), ("incident_note", False),
+        ("acknowledge_own_act", [("acknowledge_problem", True), (own, True), ("incident", True), ("incident_note", False),
                                   ("action", False), ("fact", False), (ask, True), ("close", False)]),
-        ("sorry_then_ask", [(sorry, True), ("incident", True), (ask, True), ("fact", False), ("close", False),
-                            ("incident_note", False)]),
-        ("brief", [("acknowledge", True), ("apology" if c.at_fault else "", True), ("incident", True), (ask, True)]),
+        ("sorry_then_ask", [(sorry, True), ("incident", True), ("incident_note", False), (ask, True),
+                            ("fact", False), ("close", False)]),
+        ("brief", [("state_problem", True), ("apology" if c.at_fault else "", True), ("incident", True),
+                   (ask, True)]),
     ]  # fmt: skip
 
 
@@ -177,15 +193,14 @@ class PlaybookComposer:
         )
         seed = _seed(req.text)
         base_fill = {"you": you, "order": order}
-        picker0 = _Picker(blocks, base_fill, seed)
-        problems = [picker0._render(p) for p in req.problems] or picker0.options("problem", 0)
+        problems = _Picker(blocks, base_fill, seed, req.ranked).options("problem", 0)
         limit = req.brand.channels[req.channel].max_chars
         facts = list(req.facts)
         out: list[Composed] = []
         plans = [p for p in _plans(req) if p[0] not in req.avoid] or _plans(req)
         for v, (name, plan) in enumerate(plans[: req.variants]):
             problem = _lower_first(problems[0].rstrip("."))
-            picker = _Picker(blocks, {**base_fill, "problem": problem}, seed)
+            picker = _Picker(blocks, {**base_fill, "problem": problem}, seed, req.ranked)
             slots: list[tuple[str, list[str], bool]] = []
             for slot, required in plan:
                 if not slot:
@@ -200,10 +215,15 @@ class PlaybookComposer:
         self, slot: str, picker: _Picker, v: int, lang: Language, problem: str,
         facts: list[str], req: ComposeRequest,
     ) -> list[str]:  # fmt: skip
+        if slot == "state_problem":
+            pool = STATE[lang][v % len(STATE[lang]) :] + STATE[lang][: v % len(STATE[lang])]
+            return [t.format(Problem=_upper_first(problem), you=picker.fill["you"]) for t in pool]
         if slot in ("sorry_problem", "sorry_ours"):
             pool = (SORRY if slot == "sorry_problem" else SORRY_OURS)[lang]
             templates = pool[v % len(pool) :] + pool[: v % len(pool)]
             return [t.format(problem=problem) for t in templates]
+        if slot == "acknowledge_problem":
+            return picker.options("acknowledge", v, only="{problem}")
         if slot == "incident":
             line = _incident_line(req, lang)
             return [line] if line else []

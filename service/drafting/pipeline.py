@@ -20,7 +20,7 @@ from service.drafting.context import DraftContext
 from service.drafting.llm import LLMComposer
 from service.drafting.retrieve import retrieve
 from service.errors import DraftNotFound, IndexUnavailable, UpstreamError
-from service.knowledge.pack import Pack
+from service.knowledge.pack import BLOCK_KEYS, Pack
 from service.models import Channel, Classification, Complaint, Draft, Language, RubricVerdict, Source, Variant
 from service.ports import Clock, DraftStore, Embedder, PassageIndex
 from service.tone.checks import CheckContext, check, content_words
@@ -63,8 +63,11 @@ class DraftingPipeline:
         self._all_facts = pack.all_facts()
         self._brand_words = content_words(f"{pack.brand.name} {pack.brand.handle} {pack.brand.name.replace(' ', '')}")
         self._vectors: dict[str, list[float]] = {}
-        phrases = [p for pb in pack.playbooks.values() for blocks in pb.reply.values() for p in blocks.problem]
-        self._remember([*self._all_facts, *phrases])
+        blocks = [
+            item for pb in pack.playbooks.values() for b in pb.reply.values() for key in BLOCK_KEYS
+            for item in getattr(b, key)
+        ]  # fmt: skip
+        self._remember([*self._all_facts, *blocks])
 
     def _remember(self, texts: list[str]) -> None:
         """Embed (once) the short texts the composer chooses between: policy facts, problem phrases."""
@@ -73,6 +76,8 @@ class DraftingPipeline:
             self._vectors.update(zip(new, self.embedder.embed(new), strict=True))
 
     def _similarity(self, text: str, embedding: list[float]) -> float:
+        if text not in self._vectors:
+            self._remember([text])
         return sum(a * b for a, b in zip(self._vectors[text], embedding, strict=True))
 
     def rank_facts(self, sources: list[Source], u: Understood) -> list[str]:
@@ -91,16 +96,20 @@ class DraftingPipeline:
                 scored.append((self._similarity(f, u.embedding) + 0.1 * shared, f))
         return [f for _, f in sorted(scored, reverse=True)]
 
-    def rank_problems(self, u: Understood) -> list[str]:
-        """The playbook's problem phrases, the one closest to this complaint first."""
+    def rank_blocks(self, u: Understood) -> dict[str, list[str]]:
+        """Each reply block's items, the one that fits this complaint best first (by meaning, then by
+        shared words), so the composer asks for a link about a rumour of a link, not about a recall."""
         c = u.classification
-        phrases = self.pack.playbooks[c.issue_type].reply[c.language].problem
+        blocks = self.pack.playbooks[c.issue_type].reply[c.language]
         words = content_words(u.redacted)
-        return sorted(
-            phrases,
-            key=lambda p: self._similarity(p, u.embedding) + 0.05 * len(content_words(p) & words),
-            reverse=True,
-        )
+        return {
+            key: sorted(
+                getattr(blocks, key),
+                key=lambda item: self._similarity(item, u.embedding) + 0.05 * len(content_words(item) & words),
+                reverse=True,
+            )
+            for key in BLOCK_KEYS
+        }
 
     # ------------------------------------------------------------ steps
 
@@ -188,7 +197,7 @@ class DraftingPipeline:
         req = ComposeRequest(
             text=u.redacted, classification=c, playbook=playbook, brand=self.pack.brand,
             channel=complaint.channel, public=complaint.public, context=context, sources=sources,
-            facts=self.rank_facts(sources, u), problems=self.rank_problems(u),
+            facts=self.rank_facts(sources, u), ranked=self.rank_blocks(u),
             author_name=complaint.author.name if complaint.author else None, variants=variants,
         )  # fmt: skip
         ctx = self.check_context(
