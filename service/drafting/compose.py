@@ -100,16 +100,41 @@ def _upper_first(sentence: str) -> str:
     return sentence[:1].upper() + sentence[1:] if sentence else sentence
 
 
+# Asks for when the customer already gave the order number (the playbook's asks may all request it).
+ASK_KNOWN_ORDER = {
+    Language.en: {
+        "ask_private": ["Please send us a DM so we can look into {order} with you; don't post personal details here.",
+                        "DM us and we'll pick up {order} with you there; please keep personal details off this thread."],
+        "ask_details": ["I'm looking into {order} now, and I'll reply here with what I find.",
+                        "I've pulled up {order} and our team is checking it now."],
+    },
+    Language.id: {
+        "ask_private": ["Silakan DM kami agar {order} bisa kami cek bersama {you}; mohon jangan tulis data pribadi di sini.",
+                        "Mohon lanjutkan lewat DM, ya; kami cek {order} untuk {you} di sana."],
+        "ask_details": ["Kami sedang mengecek {order} sekarang dan akan membalas di sini dengan hasilnya.",
+                        "{order} sudah kami buka dan tim kami sedang mengeceknya."],
+    },
+}  # fmt: skip
+ASKS_FOR_ORDER = re.compile(r"order number|nomor pesanan|starts with KN|diawali KN", re.IGNORECASE)
+
+
 class _Picker:
     """Chooses block items: the best-fitting ones first, rotated so that variants differ in wording."""
 
     TOP = 2  # variants take turns among this many best-fitting items
 
-    def __init__(self, blocks: ReplyBlocks, fill: dict[str, str], seed: int, ranked: dict[str, list[str]]) -> None:
+    def __init__(
+        self, blocks: ReplyBlocks, fill: dict[str, str], seed: int, ranked: dict[str, list[str]],
+        order_known: bool = False, lang: Language = Language.en,
+    ) -> None:  # fmt: skip
         self.blocks, self.fill, self.seed, self.ranked = blocks, fill, seed, ranked
+        self.order_known, self.lang = order_known, lang
 
     def options(self, key: str, variant: int, *, only: str | None = None) -> list[str]:
         items: list[str] = self.ranked.get(key) or getattr(self.blocks, key)
+        if self.order_known and key.startswith("ask"):  # don't ask for what the customer already gave
+            fresh = [i for i in items if not ASKS_FOR_ORDER.search(i)]
+            items = fresh or ASK_KNOWN_ORDER[self.lang][key]
         if only:
             items = [i for i in items if only in i] or items
         if key in self.ranked:
@@ -200,7 +225,7 @@ class PlaybookComposer:
         plans = [p for p in _plans(req) if p[0] not in req.avoid] or _plans(req)
         for v, (name, plan) in enumerate(plans[: req.variants]):
             problem = _lower_first(problems[0].rstrip("."))
-            picker = _Picker(blocks, {**base_fill, "problem": problem}, seed, req.ranked)
+            picker = _Picker(blocks, {**base_fill, "problem": problem}, seed, req.ranked, order_known=bool(order_id), lang=lang)
             slots: list[tuple[str, list[str], bool]] = []
             for slot, required in plan:
                 if not slot:

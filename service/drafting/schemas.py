@@ -68,6 +68,7 @@ class ClassifyRequest(BaseModel):
 class DraftRead(BaseModel):
     id: str
     status: DraftStatus
+    complaint: Complaint
     classification: Classification
     sources: list[Source]
     variants: list[Variant]
