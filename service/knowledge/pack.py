@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from service.errors import PackInvalid
 from service.knowledge.yamlpos import Loc, line_of, load_with_lines, read_text
@@ -25,6 +25,20 @@ ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 BLOCK_KEYS = ("problem", "acknowledge", "apology", "empathy", "action", "ask_private", "ask_details", "close")
 PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)\}")
 ALLOWED_PLACEHOLDERS = {"problem", "order", "you"}
+
+
+def _compiled(patterns: dict[Language, list[str]]) -> dict[Language, list[str]]:
+    """Check that every pattern is a valid regular expression; say which one is not."""
+    for lang, pats in patterns.items():
+        for p in pats:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"{lang}: pattern {p!r} is not a valid regular expression: {exc}") from exc
+    return patterns
+
+
+Patterns = Annotated[dict[Language, list[str]], AfterValidator(_compiled)]
 
 
 class _Strict(BaseModel):
@@ -95,18 +109,8 @@ class Signal(_Strict):
     id: str
     description: str
     min_severity: Severity
-    patterns: dict[Language, list[str]]
+    patterns: Patterns
 
-    @field_validator("patterns")
-    @classmethod
-    def _compile(cls, v: dict[Language, list[str]]) -> dict[Language, list[str]]:
-        for lang, pats in v.items():
-            for p in pats:
-                try:
-                    re.compile(p)
-                except re.error as exc:
-                    raise ValueError(f"{lang}: pattern {p!r} is not a valid regular expression: {exc}")
-        return v
 
 
 class Taxonomy(_Strict):
@@ -141,19 +145,9 @@ class Criterion(_Strict):
     weight: float = Field(ge=0)
     blocking: bool
     suggestion: str
-    lexicon: dict[Language, list[str]] = Field(default_factory=dict)
+    lexicon: Patterns = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("lexicon")
-    @classmethod
-    def _compile(cls, v: dict[Language, list[str]]) -> dict[Language, list[str]]:
-        for lang, pats in v.items():
-            for p in pats:
-                try:
-                    re.compile(p)
-                except re.error as exc:
-                    raise ValueError(f"{lang}: pattern {p!r} is not a valid regular expression: {exc}")
-        return v
 
 
 REQUIRED_CRITERIA = (
