@@ -26,6 +26,7 @@ ingest: install
 	$(BIN)/tenang ingest
 
 run: install ingest
+	$(BIN)/tenang keys bootstrap
 	TENANG_PORT=$(PORT) $(BIN)/tenang serve
 
 test: install-test

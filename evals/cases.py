@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.knowledge.pack import Pack
-from service.models import PUBLIC_CHANNELS, Author, Channel, Language
+from service.models import PUBLIC_CHANNELS, Author, Channel, Draft, DraftStatus, Language
 
 
 class Expect(BaseModel):
@@ -30,6 +31,7 @@ class DraftCase(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
     expect: Expect = Field(default_factory=Expect)
     tags: list[str] = Field(default_factory=list)
+    review: dict[str, Any] | None = None  # for cases exported from reviews: what the reviewer did
 
 
 def load_cases(path: Path) -> list[DraftCase]:
@@ -57,3 +59,25 @@ def taxonomy_cases(pack: Pack) -> list[DraftCase]:
                 )  # fmt: skip
             )
     return cases
+
+
+def cases_from_reviews(drafts: Iterable[Draft]) -> Iterator[DraftCase]:
+    """Rejected drafts and approvals with an edit, as eval cases (the complaint as redacted)."""
+    for d in drafts:
+        rejected = d.status == DraftStatus.rejected
+        edited = any(a.edited for a in d.review.approvals)
+        if not (rejected or edited):
+            continue
+        review: dict[str, Any] = {"draft_id": d.id, "outcome": "rejected" if rejected else "edited",
+                                  "variants": [v.text for v in d.variants]}  # fmt: skip
+        if rejected:
+            review["reason"] = d.review.rejected_reason
+        else:
+            review["approved_text"] = d.review.final_text
+            review["notes"] = [a.note for a in d.review.approvals if a.note]
+        yield DraftCase(
+            id=f"review-{d.id}", text=d.redacted_text, channel=d.complaint.channel, public=d.complaint.public,
+            language=d.classification.language, context=d.context,
+            expect=Expect(issue_type=d.classification.issue_type), tags=["from_review", review["outcome"]],
+            review=review,
+        )  # fmt: skip

@@ -14,8 +14,14 @@ from service.config import Settings
 app = typer.Typer(help="Tenang: calm, transparent replies to customer complaints.", no_args_is_help=True)
 pack_app = typer.Typer(help="Create and validate knowledge packs.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluations that print figures and write reports.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys and their roles (agent, reviewer, admin).", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(pack_app, name="pack")
 app.add_typer(eval_app, name="eval")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -31,10 +37,113 @@ def _settings() -> Settings:
         raise
 
 
+def _store():  # type: ignore[no-untyped-def]
+    from service.adapters.sql_store import SqlStore
+    from service.errors import ServiceError
+
+    try:
+        return SqlStore(_settings().database.url)
+    except ServiceError as exc:
+        _fail(exc.detail)
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="agent, reviewer or admin")],
+    name: Annotated[str, typer.Option(help="Who or what uses the key (shown in the audit trail).")],
+) -> None:
+    """Create a key; its secret is printed once and only its hash is stored."""
+    from service.auth.keys import Role, create_key
+
+    if role not in {r.value for r in Role}:
+        _fail(f"unknown role {role!r}; use agent, reviewer or admin")
+    k = create_key(_store(), name=name, role=Role(role), now=_now())
+    typer.echo(f"created {k.role.value} key {k.id} ({k.name}); keep this secret, it is not shown again:\n{k.secret}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    for r in _store().list_keys():
+        state = f"revoked {r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "active"
+        typer.echo(f"{r.id}  {r.role:<8}  {r.prefix}…  {r.name}  ({state})")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `tenang keys list`).")]) -> None:
+    from service.auth.keys import revoke_key
+    from service.errors import ServiceError
+
+    try:
+        revoke_key(_store(), key_id, now=_now())
+    except ServiceError as exc:
+        _fail(exc.detail)
+    typer.echo(f"revoked {key_id}")
+
+
+@keys_app.command("bootstrap")
+def keys_bootstrap() -> None:
+    """On first start (no keys yet): create an admin key and print it once. Otherwise do nothing."""
+    from service.auth.keys import Role, create_key
+
+    store = _store()
+    if store.count_keys():
+        typer.echo("API keys exist already; none created (tenang keys list shows them)")
+        return
+    k = create_key(store, name="bootstrap-admin", role=Role.admin, now=_now(), by="bootstrap")
+    typer.echo("First start: created an admin API key. It is shown only this once; store it now:")
+    typer.echo(f"  {k.secret}")
+    typer.echo("Use it as 'Authorization: Bearer <key>'; create others with: tenang keys create --role reviewer --name NAME")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole hash chain; name every edited, deleted or reordered event."""
+    from service.review.audit import verify
+
+    store = _store()
+    result = verify(store.audit(), head=store.audit_head())
+    typer.echo(result.summary())
+    if not result.ok:
+        for p in result.problems:
+            typer.echo(f"  {p}")
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (the service also does this when it starts)."""
+    _store()
+    typer.echo("database schema is up to date")
+
+
+@app.command("export-cases")
+def export_cases(
+    out: Annotated[Path, typer.Option(help="JSON Lines file to write (evals/ case format).")],
+) -> None:
+    """Write rejected drafts and reviewers' edits as evaluation cases."""
+    from evals.cases import cases_from_reviews
+
+    store = _store()
+    cases = list(cases_from_reviews(store.all_drafts()))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as f:
+        for case in cases:
+            f.write(case.model_dump_json(exclude_none=True) + "\n")
+    typer.echo(f"wrote {len(cases)} cases to {out}")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (TENANG_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (TENANG_PORT).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (share the database).")] = 1,
 ) -> None:
     """Serve the HTTP API."""
     import uvicorn
@@ -42,6 +151,11 @@ def serve(
     from service.main import create_app
 
     settings = _settings()
+    if workers > 1:
+        _store()  # migrate once, before the workers start
+        uvicorn.run("service.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                    workers=workers, log_config=None)  # fmt: skip
+        return
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
 
 

@@ -62,6 +62,12 @@ class LLMSettings(BaseModel):
     temperature: float = Field(default=0.4, ge=0, le=2)
 
 
+class AuthSettings(BaseModel):
+    disabled: bool = Field(
+        default=False, description="Every call acts as an anonymous admin (local experiments only)."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TENANG_",
@@ -81,6 +87,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     prompts: PromptSettings = PromptSettings()
     llm: LLMSettings = LLMSettings()
+    auth: AuthSettings = AuthSettings()
 
     def llm_base_url(self) -> str | None:
         """The configured model endpoint, from TENANG_LLM__BASE_URL or OPENAI_BASE_URL."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from service.auth.keys import ANONYMOUS_ADMIN, Principal, Role, authenticate
 from service.drafting.pipeline import DraftingPipeline
+from service.review.service import ReviewService
 from service.services import Services
 
 
@@ -19,5 +22,30 @@ def get_pipeline(request: Request) -> DraftingPipeline:
     return get_services(request).pipeline
 
 
+def get_review(request: Request) -> ReviewService:
+    return get_services(request).review
+
+
+def get_principal(request: Request) -> Principal:
+    services = get_services(request)
+    if services.settings.auth.disabled:
+        return ANONYMOUS_ADMIN
+    header = request.headers.get("authorization", "")
+    secret = header[7:] if header.lower().startswith("bearer ") else request.headers.get("x-api-key")
+    return authenticate(services.store, secret)
+
+
+def require(role: Role) -> Callable[[Principal], Principal]:
+    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        principal.require(role)
+        return principal
+
+    return dependency
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 PipelineDep = Annotated[DraftingPipeline, Depends(get_pipeline)]
+ReviewDep = Annotated[ReviewService, Depends(get_review)]
+AgentDep = Annotated[Principal, Depends(require(Role.agent))]
+ReviewerDep = Annotated[Principal, Depends(require(Role.reviewer))]
+AdminDep = Annotated[Principal, Depends(require(Role.admin))]

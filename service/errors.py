@@ -3,8 +3,15 @@
     ServiceError (500)
     ├── BadRequest (400)
     │   └── InvalidInput (422)
+    │   └── OverrideRequired (422)   approving text that fails a blocking criterion needs a reason
+    ├── Unauthorized (401)          no API key, or an unknown or revoked one
+    ├── Forbidden (403)             the key's role does not allow the action
     ├── NotFound (404)
-    │   └── DraftNotFound
+    │   ├── DraftNotFound
+    │   └── KeyNotFound
+    ├── Conflict (409)
+    │   └── InvalidTransition       the draft's state does not allow the action
+    ├── PreconditionFailed (412)    If-Match names a version that is no longer current
     ├── PayloadTooLarge (413)
     ├── PackInvalid (500)          a knowledge pack or prompt file failed validation
     └── UpstreamError (502)
@@ -54,12 +61,40 @@ class InvalidInput(BadRequest):
     status, code, title = 422, "invalid-input", "Invalid input"
 
 
+class OverrideRequired(InvalidInput):
+    code, title = "override-required", "Override required"
+
+
+class Unauthorized(ServiceError):
+    status, code, title = 401, "unauthorized", "Unauthorized"
+
+
+class Forbidden(ServiceError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class Conflict(ServiceError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(Conflict):
+    code, title = "invalid-transition", "Invalid transition"
+
+
+class PreconditionFailed(ServiceError):
+    status, code, title = 412, "precondition-failed", "Precondition failed"
+
+
 class NotFound(ServiceError):
     status, code, title = 404, "not-found", "Not found"
 
 
 class DraftNotFound(NotFound):
     code, title = "draft-not-found", "Draft not found"
+
+
+class KeyNotFound(NotFound):
+    code, title = "key-not-found", "API key not found"
 
 
 class PayloadTooLarge(ServiceError):

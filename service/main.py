@@ -3,6 +3,7 @@ lifespan builds the adapters once from Settings (or takes the ones a test passes
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,8 @@ from service.config import Settings
 from service.errors import install_handlers
 from service.logging import configure_logging, request_id_var
 from service.services import build_services
+
+log = logging.getLogger(__name__)
 
 
 class RequestContextMiddleware:
@@ -92,6 +95,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = build_services(settings, **overrides)
+        if settings.auth.disabled:
+            log.warning("TENANG_AUTH__DISABLED is set: every call acts as an anonymous admin; never do this in production")
         yield
 
     app = FastAPI(
@@ -105,10 +110,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
 
     from service import health
+    from service.auth.router import router as keys_router
     from service.drafting.router import router as drafting_router
     from service.knowledge.router import router as knowledge_router
+    from service.review.router import router as review_router
     from service.tone.router import router as tone_router
 
-    for r in (health.router, drafting_router, tone_router, knowledge_router):
+    for r in (health.router, review_router, drafting_router, tone_router, knowledge_router, keys_router):
         app.include_router(r)
     return app

@@ -58,6 +58,10 @@ class Cause(StrEnum):
 
 class DraftStatus(StrEnum):
     pending_review = "pending_review"
+    approved = "approved"
+    rejected = "rejected"
+    superseded = "superseded"
+    sent = "sent"
 
 
 class Author(BaseModel):
@@ -125,6 +129,33 @@ class Variant(BaseModel):
     rubric: RubricVerdict
 
 
+class Approval(BaseModel):
+    actor: str
+    role: str
+    at: datetime
+    variant_id: str | None = None
+    edited: bool = False
+    note: str | None = None
+    override_reason: str | None = None
+
+
+class Review(BaseModel):
+    """What people did with a draft (the variants themselves never change)."""
+
+    approvals: list[Approval] = Field(default_factory=list)
+    required_approvals: int = 1
+    final_text: str | None = None
+    final_variant_id: str | None = None
+    final_rubric: RubricVerdict | None = None
+    rejected_reason: str | None = None
+    superseded_by: str | None = None
+    supersedes: str | None = None
+    regenerate_feedback: str | None = None
+    generation: int = 0  # how many times this complaint was regenerated
+    sent_at: datetime | None = None
+    external_id: str | None = None
+
+
 class PromptRef(BaseModel):
     name: str
     version: int
@@ -145,3 +176,5 @@ class Draft(BaseModel):
     playbook: str
     retrieval_error: str | None = None
     created_at: datetime
+    version: int = 1
+    review: Review = Field(default_factory=Review)

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from service.models import Draft
+from service.review.audit import AuditEntry, AuditEvent
+from service.review.queue import DraftFilter, DraftPage
 
 
 class Embedder(Protocol):
@@ -53,9 +55,25 @@ class PassageIndex(Protocol):
 
 
 class DraftStore(Protocol):
-    def add(self, draft: Draft) -> None: ...
+    """Drafts and their audit trail; every write is one transaction with its audit events."""
+
+    def add(self, draft: Draft, events: Sequence[AuditEntry] = ()) -> None: ...
 
     def get(self, draft_id: str) -> Draft | None: ...
+
+    def save(self, draft: Draft, *, expected_version: int, events: Sequence[AuditEntry], now: datetime) -> None:
+        """Write the draft only if its stored version is still expected_version; else raise Conflict."""
+        ...
+
+    def replace(
+        self, old: Draft, *, expected_version: int, new: Draft, events: Sequence[AuditEntry], now: datetime
+    ) -> None: ...
+
+    def list(self, f: DraftFilter) -> DraftPage: ...
+
+    def audit(self, draft_id: str | None = None) -> list[AuditEvent]: ...
+
+    def audit_head(self) -> tuple[int, str]: ...
 
     def ping(self) -> None: ...
 

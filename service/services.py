@@ -17,6 +17,7 @@ from service.errors import IndexUnavailable
 from service.knowledge.pack import Pack, load_pack
 from service.ports import ChatModel, Clock, DraftStore, Embedder, PassageIndex
 from service.prompting.registry import PromptRegistry
+from service.review.service import ReviewService
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ class Services:
     prompts: PromptRegistry
     chat: ChatModel | None
     pipeline: DraftingPipeline
+    review: ReviewService
+    clock: Clock
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -84,16 +87,18 @@ def build_services(
             index_error = exc.detail
             log.warning("vector store unavailable at start: %s", exc.detail)
     if store is None:
-        from service.adapters.sql_store import SqlDraftStore
+        from service.adapters.sql_store import SqlStore
 
-        store = SqlDraftStore(settings.database.url)
+        store = SqlStore(settings.database.url)
     chat = chat or build_chat(settings)
     draft_prompt = prompts.get("draft_reply")
     llm = LLMComposer(chat, draft_prompt, pack.brand.name) if chat else None
     refs = {"draft_reply": draft_prompt.ref_str} if llm else {}
+    clock = clock or SystemClock()
     pipeline = DraftingPipeline(
         pack=pack, embedder=embedder, index=index, store=store,
-        issue_model=IssueModel.train(pack.taxonomy, embedder), clock=clock or SystemClock(), llm=llm,
+        issue_model=IssueModel.train(pack.taxonomy, embedder), clock=clock, llm=llm,
         top_k=settings.chroma.top_k, min_score=settings.chroma.min_score, prompt_refs=refs,
     )  # fmt: skip
-    return Services(settings, pack, embedder, index, index_error, store, prompts, chat, pipeline)
+    review = ReviewService(store=store, pipeline=pipeline, clock=clock)
+    return Services(settings, pack, embedder, index, index_error, store, prompts, chat, pipeline, review, clock)

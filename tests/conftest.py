@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from service.auth.keys import Role, create_key
 from service.config import PROJECT_ROOT, Settings
 from service.knowledge.ingest import ingest
 from service.knowledge.pack import Pack, load_pack
@@ -52,11 +53,18 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-def make_client(settings: Settings, embedder: Embedder, *, ingest_pack: bool = True, **overrides: object) -> TestClient:
+def make_client(
+    settings: Settings, embedder: Embedder, *, ingest_pack: bool = True, role: Role | None = Role.admin,
+    **overrides: object,
+) -> TestClient:
+    """A started app; its requests carry a new key of ``role`` (None: no key)."""
     app = create_app(settings, embedder=embedder, **overrides)
     client = TestClient(app)
     client.__enter__()
     services = app.state.services
+    if role is not None:
+        key = create_key(services.store, name=f"test-{role.value}", role=role, now=services.clock.now())
+        client.headers["Authorization"] = f"Bearer {key.secret}"
     if ingest_pack and services.index is not None:
         ingest(services.pack, index=services.index, embedder=services.embedder)
     return client

@@ -1,22 +1,34 @@
-"""The draft store on SQLAlchemy 2: SQLite by default, PostgreSQL by URL.
+"""The store on SQLAlchemy 2: SQLite by default, PostgreSQL by URL; the schema comes from Alembic.
 
-A draft is one row: the fields the review queue filters on as columns, the whole draft as JSON.
-Database errors become ``StoreUnavailable``.
+Drafts (the whole draft as JSON, with the fields the queue filters on as columns, and a version for
+optimistic concurrency), the append-only audit trail with its chain head, and API keys.
+
+Every change of a draft is one transaction: a compare-and-swap on the version plus the audit events.
+Writers are serialised on the audit chain's head row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
+takes the write lock at ``BEGIN IMMEDIATE``). Database errors become ``StoreUnavailable``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String, create_engine, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import (
+    JSON, DateTime, Integer, String, Text, create_engine, event, func, select, text, update,
+)  # fmt: skip
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from service.errors import StoreUnavailable
-from service.models import Draft
+from service.errors import Conflict, StoreUnavailable
+from service.models import Draft, DraftStatus
+from service.review.audit import AuditEntry, AuditEvent, event_hash
+from service.review.queue import DraftFilter, DraftPage
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 class Base(DeclarativeBase):
@@ -28,56 +40,283 @@ class DraftRow(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     status: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(Integer)
     issue_type: Mapped[str] = mapped_column(String(64), index=True)
     severity: Mapped[str] = mapped_column(String(16), index=True)
-    language: Mapped[str] = mapped_column(String(8))
-    channel: Mapped[str] = mapped_column(String(16))
+    severity_rank: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8), index=True)
+    channel: Mapped[str] = mapped_column(String(16), index=True)
     deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class SqlDraftStore:
-    def __init__(self, url: str) -> None:
-        u = make_url(url)
-        if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
-            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._engine = create_engine(url, pool_pre_ping=True)
-            Base.metadata.create_all(self._engine)
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"cannot open the draft store: {exc.__class__.__name__}") from exc
-        self._session = sessionmaker(self._engine, expire_on_commit=False)
+class AuditRow(Base):
+    __tablename__ = "audit_events"
 
-    def add(self, draft: Draft) -> None:
-        row = DraftRow(
-            id=draft.id,
-            status=draft.status.value,
-            issue_type=draft.classification.issue_type,
-            severity=draft.classification.severity.value,
-            language=draft.classification.language.value,
-            channel=draft.complaint.channel.value,
-            deadline=draft.deadline,
-            created_at=draft.created_at,
-            payload=draft.model_dump(mode="json", exclude={"sources": {"__all__": {"facts", "text"}}}),
-        )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    draft_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    text_hash: Mapped[str | None] = mapped_column(String(64))
+    prompt_refs: Mapped[dict[str, str]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
+
+
+def _event(row: AuditRow) -> AuditEvent:
+    return AuditEvent(
+        seq=row.seq, draft_id=row.draft_id, actor=row.actor, role=row.role, action=row.action,
+        from_state=row.from_state, to_state=row.to_state, note=row.note, text_hash=row.text_hash,
+        prompt_refs=row.prompt_refs or {}, at=_utc(row.at), prev_hash=row.prev_hash, hash=row.hash,
+    )  # fmt: skip
+
+
+def make_engine(url: str) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if u.database and u.database != ":memory:":
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock now: no lost updates
+
+    return engine
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` with Alembic (safe to run from several processes at once)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_lock(724100)"))
+        try:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+        finally:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_unlock(724100)"))
+            conn.commit()
+
+
+class SqlStore:
+    """DraftStore, AuditLog and KeyStore in one database."""
+
+    def __init__(self, url: str, *, run_migrations: bool = True) -> None:
+        try:
+            self.engine = make_engine(url)
+            if run_migrations:
+                migrate(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"cannot open the store: {exc.__class__.__name__}: {str(exc)[:200]}") from exc
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self.dialect = self.engine.dialect.name
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
         try:
             with self._session.begin() as s:
-                s.add(row)
+                yield s
+        except IntegrityError as exc:
+            raise Conflict(f"the change conflicts with another one: {exc.__class__.__name__}") from exc
         except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"could not store the draft: {exc.__class__.__name__}") from exc
+            raise StoreUnavailable(f"the store failed: {exc.__class__.__name__}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        try:
+            with Session(self.engine) as s:
+                yield s
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"the store failed: {exc.__class__.__name__}") from exc
+
+    # ------------------------------------------------------------ audit chain
+
+    def _append(self, s: Session, entries: Sequence[AuditEntry]) -> None:
+        head = s.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()).scalar_one()
+        seq, prev = head.seq, head.hash
+        for entry in entries:
+            seq += 1
+            h = event_hash(seq, entry, prev)
+            s.add(AuditRow(seq=seq, prev_hash=prev, hash=h, **entry.model_dump()))
+            prev = h
+        head.seq, head.hash = seq, prev
+
+    def audit(self, draft_id: str | None = None) -> list[AuditEvent]:
+        with self._read() as s:
+            q = select(AuditRow).order_by(AuditRow.seq)
+            if draft_id is not None:
+                q = q.where(AuditRow.draft_id == draft_id)
+            return [_event(r) for r in s.scalars(q)]
+
+    def audit_head(self) -> tuple[int, str]:
+        with self._read() as s:
+            head = s.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one()
+            return head.seq, head.hash
+
+    def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        with self._tx() as s:
+            self._append(s, entries)
+
+    # ------------------------------------------------------------ drafts
+
+    def _row_values(self, draft: Draft) -> dict[str, Any]:
+        return {
+            "status": draft.status.value, "version": draft.version,
+            "issue_type": draft.classification.issue_type, "severity": draft.classification.severity.value,
+            "severity_rank": draft.classification.severity.rank, "language": draft.classification.language.value,
+            "channel": draft.complaint.channel.value, "deadline": draft.deadline, "created_at": draft.created_at,
+            "payload": draft.model_dump(mode="json", exclude={"sources": {"__all__": {"facts", "text"}}}),
+        }  # fmt: skip
+
+    def add(self, draft: Draft, events: Sequence[AuditEntry] = ()) -> None:
+        with self._tx() as s:
+            s.add(DraftRow(id=draft.id, updated_at=draft.created_at, **self._row_values(draft)))
+            s.flush()
+            self._append(s, events)
+
+    def save(self, draft: Draft, *, expected_version: int, events: Sequence[AuditEntry], now: datetime) -> None:
+        """Write draft (whose version is expected_version + 1) only if nobody changed it meanwhile."""
+        with self._tx() as s:
+            values = self._row_values(draft)
+            result = s.execute(
+                update(DraftRow)
+                .where(DraftRow.id == draft.id, DraftRow.version == expected_version)
+                .values(updated_at=now, **values)
+            )
+            if result.rowcount != 1:
+                raise Conflict(
+                    "the draft changed while you were acting on it; reload it and try again",
+                    draft_id=draft.id,
+                )
+            self._append(s, events)
+
+    def replace(self, old: Draft, *, expected_version: int, new: Draft, events: Sequence[AuditEntry],
+                now: datetime) -> None:  # fmt: skip
+        """Supersede old (compare-and-swap on its version) and store new, in one transaction."""
+        with self._tx() as s:
+            result = s.execute(
+                update(DraftRow)
+                .where(DraftRow.id == old.id, DraftRow.version == expected_version)
+                .values(updated_at=now, **self._row_values(old))
+            )
+            if result.rowcount != 1:
+                raise Conflict("the draft changed while you were acting on it; reload it and try again", draft_id=old.id)
+            s.add(DraftRow(id=new.id, updated_at=now, **self._row_values(new)))
+            s.flush()
+            self._append(s, events)
 
     def get(self, draft_id: str) -> Draft | None:
-        try:
-            with Session(self._engine) as s:
-                row = s.scalars(select(DraftRow).where(DraftRow.id == draft_id)).first()
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"could not read the draft: {exc.__class__.__name__}") from exc
+        with self._read() as s:
+            row = s.get(DraftRow, draft_id)
         return Draft.model_validate(row.payload) if row else None
 
+    def list(self, f: DraftFilter) -> DraftPage:
+        with self._read() as s:
+            q = select(DraftRow)
+            for col, value in (
+                (DraftRow.status, f.status), (DraftRow.severity, f.severity), (DraftRow.issue_type, f.issue_type),
+                (DraftRow.language, f.language), (DraftRow.channel, f.channel),
+            ):  # fmt: skip
+                if value is not None:
+                    q = q.where(col == value)
+            total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+            rows = s.scalars(
+                q.order_by(DraftRow.deadline.asc(), DraftRow.severity_rank.desc(), DraftRow.created_at.asc())
+                .limit(f.limit).offset(f.offset)
+            ).all()
+            counts = dict(s.execute(select(DraftRow.status, func.count()).group_by(DraftRow.status)).all())
+        return DraftPage(
+            items=[Draft.model_validate(r.payload) for r in rows], total=total,
+            counts={st.value: int(counts.get(st.value, 0)) for st in DraftStatus}, limit=f.limit, offset=f.offset,
+        )  # fmt: skip
+
+    def all_drafts(self, status: DraftStatus | None = None) -> Iterator[Draft]:
+        with self._read() as s:
+            q = select(DraftRow).order_by(DraftRow.created_at)
+            if status is not None:
+                q = q.where(DraftRow.status == status.value)
+            for row in s.scalars(q):
+                yield Draft.model_validate(row.payload)
+
+    # ------------------------------------------------------------ keys
+
+    def add_key(self, *, key_id: str, name: str, role: str, key_hash: str, prefix: str, now: datetime,
+                events: Sequence[AuditEntry] = ()) -> None:  # fmt: skip
+        with self._tx() as s:
+            s.add(ApiKeyRow(id=key_id, name=name, role=role, key_hash=key_hash, prefix=prefix, created_at=now))
+            s.flush()
+            self._append(s, events)
+
+    def find_key(self, key_hash: str) -> ApiKeyRow | None:
+        with self._read() as s:
+            return s.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash)).first()
+
+    def list_keys(self) -> list[ApiKeyRow]:
+        with self._read() as s:
+            return list(s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)))
+
+    def count_keys(self) -> int:
+        with self._read() as s:
+            return int(s.scalar(select(func.count()).select_from(ApiKeyRow)) or 0)
+
+    def revoke_key(self, key_id: str, *, now: datetime, events: Sequence[AuditEntry] = ()) -> bool:
+        with self._tx() as s:
+            row = s.get(ApiKeyRow, key_id)
+            if row is None:
+                return False
+            if row.revoked_at is None:
+                row.revoked_at = now
+                self._append(s, events)
+            return True
+
     def ping(self) -> None:
-        try:
-            with self._engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"draft store unreachable: {exc.__class__.__name__}") from exc
+        with self._read() as s:
+            s.execute(text("SELECT 1"))
+

@@ -69,6 +69,7 @@ class ComposeRequest:
     sources: Sequence[Source] = ()
     facts: Sequence[str] = ()  # policy facts from the retrieved sources, most relevant first
     ranked: dict[str, list[str]] = field(default_factory=dict)  # block key -> items, best fit first
+    salt: int = 0  # > 0 when regenerating: rotates the wording so the new draft reads differently
     author_name: str | None = None
     variants: int = 3
     avoid: Sequence[str] = field(default_factory=tuple)  # structures to skip (used by revision)
@@ -216,7 +217,7 @@ class PlaybookComposer:
             if order_id
             else ("your order" if lang is Language.en else f"pesanan {you}")
         )
-        seed = _seed(req.text)
+        seed = _seed(req.text) + req.salt
         base_fill = {"you": you, "order": order}
         problems = _Picker(blocks, base_fill, seed, req.ranked).options("problem", 0)
         limit = req.brand.channels[req.channel].max_chars
@@ -230,7 +231,7 @@ class PlaybookComposer:
             for slot, required in plan:
                 if not slot:
                     continue
-                options = self._slot(slot, picker, v, lang, problem, facts, req)
+                options = self._slot(slot, picker, v + req.salt, lang, problem, facts, req)
                 if options:
                     slots.append((slot, options, required))
             out.append(Composed(self._fit(slots, req, lang, limit), name))

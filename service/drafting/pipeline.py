@@ -18,11 +18,12 @@ from service.drafting.classify import IssueModel, classify
 from service.drafting.compose import Composed, ComposeRequest, PlaybookComposer
 from service.drafting.context import DraftContext
 from service.drafting.llm import LLMComposer
-from service.drafting.retrieve import retrieve
-from service.errors import DraftNotFound, IndexUnavailable, UpstreamError
+from service.drafting.retrieve import PAST_REPLIES, retrieve
+from service.errors import IndexUnavailable, UpstreamError
 from service.knowledge.pack import BLOCK_KEYS, Pack
 from service.models import Channel, Classification, Complaint, Draft, Language, RubricVerdict, Source, Variant
-from service.ports import Clock, DraftStore, Embedder, PassageIndex
+from service.ports import Clock, DraftStore, Embedder, IndexRecord, PassageIndex
+from service.review.audit import AuditEntry, text_hash
 from service.tone.checks import CheckContext, check, content_words
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,8 @@ class DraftingPipeline:
 
     # ------------------------------------------------------------ entry points
 
-    def draft(self, complaint: Complaint, context: DraftContext, *, variants: int = 3) -> Draft:
+    def make_draft(self, complaint: Complaint, context: DraftContext, *, variants: int = 3, salt: int = 0) -> Draft:
+        """Classify, retrieve, compose and check: a complete draft, not yet stored."""
         t0 = time.perf_counter()
         u = self.understand(complaint, context)
         c = u.classification
@@ -197,8 +199,8 @@ class DraftingPipeline:
         req = ComposeRequest(
             text=u.redacted, classification=c, playbook=playbook, brand=self.pack.brand,
             channel=complaint.channel, public=complaint.public, context=context, sources=sources,
-            facts=self.rank_facts(sources, u), ranked=self.rank_blocks(u),
             author_name=complaint.author.name if complaint.author else None, variants=variants,
+            facts=self.rank_facts(sources, u), ranked=self.rank_blocks(u), salt=salt,
         )  # fmt: skip
         ctx = self.check_context(
             channel=complaint.channel, public=complaint.public, language=c.language, u=u, context=context
@@ -215,13 +217,66 @@ class DraftingPipeline:
             deadline=now + timedelta(minutes=self.pack.taxonomy.minutes(c.severity)),
             prompt_refs=refs, playbook=refs["playbook"], retrieval_error=retrieval_error, created_at=now,
         )  # fmt: skip
-        self.store.add(draft)
         log.info(
             "draft id=%s issue=%s severity=%s variants=%d passed=%d ms=%d",
             draft.id, c.issue_type, c.severity.value, len(made),
             sum(v.rubric.passed for v in made), (time.perf_counter() - t0) * 1000,
         )  # fmt: skip
         return draft
+
+    def creation_events(self, draft: Draft, *, actor: str, role: str, note: str | None = None) -> list[AuditEntry]:
+        """The audit events of a new draft: its creation and the rubric check of each variant."""
+        checks = "; ".join(f"{v.id} passed={v.rubric.passed} score={v.rubric.score}" for v in draft.variants)
+        common = {"draft_id": draft.id, "actor": actor, "role": role, "prompt_refs": draft.prompt_refs,
+                  "at": draft.created_at, "to_state": draft.status.value}  # fmt: skip
+        return [
+            AuditEntry(action="created", note=note, text_hash=text_hash(draft.complaint.text), **common),
+            AuditEntry(action="checked", note=checks, from_state=draft.status.value, **common),
+        ]
+
+    def draft(
+        self, complaint: Complaint, context: DraftContext, *, variants: int = 3, actor: str = "system",
+        role: str = "system",
+    ) -> Draft:  # fmt: skip
+        """Make a draft and store it as pending_review, with its audit events."""
+        draft = self.make_draft(complaint, context, variants=variants)
+        self.store.add(draft, self.creation_events(draft, actor=actor, role=role))
+        return draft
+
+    def context_of(self, draft: Draft) -> DraftContext:
+        return DraftContext.model_validate(draft.context)
+
+    def recheck(self, draft: Draft, text: str) -> RubricVerdict:
+        """Score a reviewer's edit of a draft in the draft's own situation."""
+        u = Understood(draft.complaint, self.context_of(draft), draft.redacted_text, [], draft.classification)
+        ctx = self.check_context(
+            channel=draft.complaint.channel, public=draft.complaint.public,
+            language=draft.classification.language, u=u, context=u.context,
+        )  # fmt: skip
+        return check(text, rubric=self.pack.rubric, ctx=ctx)
+
+    def learn(self, draft: Draft) -> bool:
+        """Add an approved reply to the past replies, so the next similar complaint retrieves it.
+
+        Best effort: the approval is already committed; if the vector store is down, `tenang ingest`
+        adds approved replies again from the store later."""
+        text = draft.review.final_text
+        if self.index is None or not text:
+            return False
+        c = draft.classification
+        md: dict[str, object] = {
+            "issue_type": c.issue_type, "language": c.language.value, "channel": draft.complaint.channel.value,
+            "public": draft.complaint.public, "complaint": draft.redacted_text[:500], "source": "approved",
+            "title": f"Approved reply ({c.issue_type}, {draft.complaint.channel.value})",
+            "content_sha256": text_hash(text) or "",
+        }  # fmt: skip
+        try:
+            vec = self.embedder.embed([draft.redacted_text])[0]
+            self.index.upsert(PAST_REPLIES, [IndexRecord(f"approved:{draft.id}", text, vec, md)])
+        except IndexUnavailable as exc:
+            log.warning("could not add approved reply %s to the past replies: %s", draft.id, exc.detail)
+            return False
+        return True
 
     def classify(self, complaint: Complaint, context: DraftContext) -> Classification:
         return self.understand(complaint, context).classification
@@ -240,8 +295,3 @@ class DraftingPipeline:
         ctx = self.check_context(channel=channel, public=public, language=language, u=u, context=context)
         return check(text, rubric=self.pack.rubric, ctx=ctx)
 
-    def get(self, draft_id: str) -> Draft:
-        draft = self.store.get(draft_id)
-        if draft is None:
-            raise DraftNotFound(f"no draft with id {draft_id!r}")
-        return draft

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, String
 
 from service.drafting.context import DraftContext
 from service.models import (
-    PUBLIC_CHANNELS, Author, Channel, Classification, Complaint, DraftStatus, Language, Source, Variant,
+    PUBLIC_CHANNELS, Author, Channel, Classification, Complaint, DraftStatus, Language, Review, Source, Variant,
 )  # fmt: skip
 
 MAX_TEXT = 10_000
@@ -68,6 +68,7 @@ class ClassifyRequest(BaseModel):
 class DraftRead(BaseModel):
     id: str
     status: DraftStatus
+    version: int
     complaint: Complaint
     classification: Classification
     sources: list[Source]
@@ -77,6 +78,7 @@ class DraftRead(BaseModel):
     playbook: str
     retrieval_error: str | None = None
     created_at: datetime
+    review: Review
 
 
 class ToneCheckRequest(BaseModel):

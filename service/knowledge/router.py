@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from service.deps import ServicesDep
+from service.deps import AgentDep, ServicesDep
 from service.drafting.retrieve import PAST_REPLIES, POLICY
 from service.errors import IndexUnavailable
 
@@ -30,6 +30,7 @@ class SearchPage(BaseModel):
 @router.get("/search", response_model=SearchPage)
 def search(
     services: ServicesDep,
+    _: AgentDep,
     q: Annotated[str, Query(min_length=1, max_length=1000, description="Free text to search for.")],
     k: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> SearchPage:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.deps import PipelineDep
+from service.deps import AgentDep, PipelineDep
 from service.drafting.schemas import ToneCheckRequest
 from service.models import Channel, RubricVerdict
 
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1/tone", tags=["tone"])
 
 
 @router.post("/check", response_model=RubricVerdict)
-def check_tone(body: ToneCheckRequest, pipeline: PipelineDep) -> RubricVerdict:
+def check_tone(body: ToneCheckRequest, pipeline: PipelineDep, _: AgentDep) -> RubricVerdict:
     return pipeline.check_text(
         body.text,
         complaint=body.complaint.to_domain() if body.complaint else None,

@@ -1,0 +1,1 @@
+"""Human review: draft states, approvals, the append-only hash-chained audit trail."""
