@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,13 @@ from tests.llm_server import free_port
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def chroma_url(tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def start_chroma(path: Path) -> Iterator[str]:
+    """A real `chroma run` on 127.0.0.1 with its data under path; yields its URL."""
     exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
     proc = subprocess.Popen(
-        [exe, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -43,6 +45,12 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def chroma_url(tmp_path: Path) -> Iterator[str]:
+    with start_chroma(tmp_path / "server") as url:
+        yield url
 
 
 def test_drafting_retrieves_from_a_chroma_server(tmp_path: Path, embedder: Embedder, chroma_url: str) -> None:
