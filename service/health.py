@@ -33,8 +33,10 @@ def readyz(services: ServicesDep) -> JSONResponse:
         except UpstreamUnavailable as exc:
             checks["vector_store"] = {"status": "down", "detail": exc.detail}
     checks["llm"] = {"status": "configured" if services.chat else "not configured (playbook composer drafts)"}
-    ready = all(c["status"] != "down" for c in checks.values())
-    # Drafting still answers without the vector store (from the playbook), so the service reports
-    # "degraded" rather than refusing traffic; the store is required.
-    status = "ready" if ready else ("degraded" if checks["store"]["status"] == "ok" else "unavailable")
-    return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
+    # Drafting still answers without the vector store (from the playbook alone), so an outage there is
+    # reported as "degraded" and the service keeps taking traffic (200); without the store it cannot
+    # keep a draft, so it is "unavailable" (503).
+    store_ok = checks["store"]["status"] == "ok"
+    degraded = any(c["status"] == "down" for c in checks.values())
+    status = "unavailable" if not store_ok else ("degraded" if degraded else "ready")
+    return JSONResponse({"status": status, "checks": checks}, status_code=200 if store_ok else 503)

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 
 class Channel(StrEnum):
@@ -65,9 +65,10 @@ class DraftStatus(StrEnum):
 
 
 class Author(BaseModel):
-    handle: str
-    name: str | None = None
-    followers: int | None = Field(default=None, ge=0)
+    model_config = ConfigDict(extra="forbid")
+    handle: str = Field(min_length=1, max_length=100)
+    name: str | None = Field(default=None, max_length=120)
+    followers: StrictInt | None = Field(default=None, ge=0)
 
 
 class Complaint(BaseModel):

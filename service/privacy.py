@@ -14,8 +14,9 @@ EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 CARD_RE = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
 NIK_RE = re.compile(r"(?<![\w-])\d{16}(?![\w-])")
 PHONE_RE = re.compile(
-    r"(?<![\w-])(?:\+?62[ -]?|0)8\d{1,3}(?:[ -]?\d{2,4}){2,3}(?![\w-])"  # Indonesian mobile
-    r"|(?<![\w-])\+\d{1,3}(?:[ -]?\(?\d{1,4}\)?){2,5}(?![\w-])"  # international with a +
+    r"(?<![\w-])(?:\+?62[ .-]?|0)8\d{1,3}(?:[ .-]?\d{2,4}){2,3}(?![\w-])"  # Indonesian mobile
+    r"|(?<![\w-])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w-])"  # international with a +
+    r"|(?<![\w-])\(?0[1-79]\d{1,2}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}(?![\w-])"  # Indonesian landline, e.g. (021) 555-1234
 )
 
 
@@ -60,6 +61,8 @@ def find(text: str, allow: Iterable[str] = ()) -> list[Match]:
         digits = re.sub(r"\D", "", m.group(0))
         if 13 <= len(digits) <= 19 and _luhn(digits):
             add("card", m)
+        elif len(digits) == 16:  # a NIK written in groups, e.g. 3171 0123 4567 0001
+            add("national_id", m)
     for m in PHONE_RE.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
         if 8 <= len(digits) <= 15:

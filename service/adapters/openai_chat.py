@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from service.errors import UpstreamTimeout, UpstreamUnavailable
+from service.errors import ModelOutputInvalid, UpstreamTimeout, UpstreamUnavailable
 
 _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 
@@ -39,6 +39,8 @@ class OpenAIChat:
             raise UpstreamTimeout("the model did not answer in time") from exc
         except openai.APIError as exc:
             raise UpstreamUnavailable(f"the model call failed: {exc.__class__.__name__}") from exc
+        except Exception as exc:  # a malformed response body (no choices, HTML, ...) from a compatible server
+            raise ModelOutputInvalid(f"the model's response could not be read: {exc.__class__.__name__}") from exc
         content = reply.content
         if isinstance(content, list):
             content = "".join(part if isinstance(part, str) else str(part.get("text", "")) for part in content)

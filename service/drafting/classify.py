@@ -31,7 +31,7 @@ NEGATIVE = re.compile(
 POSITIVE = re.compile(
     r"\b(?:thanks?|thank you|great|love|amazing|awesome|excellent|helpful|fast|friendly|appreciate\w*|"
     r"good job|well done|kudos|best|terima ?kasih|makasih|mantap|keren|bagus|cepat|ramah|puas|suka|"
-    r"sukses|top|terbaik|membantu)\b",
+    r"sukses|top|terbaik|membantu|recommend\w*|rekomen\w*|sopan|hemat|lovely|wonderful|kind)\b|👍|❤️|😍|🥰",
     re.IGNORECASE,
 )
 MISUNDERSTANDING = re.compile(
@@ -94,6 +94,15 @@ def detect_signals(text: str, context: DraftContext, taxonomy: Taxonomy) -> list
     return found
 
 
+def _reads_as_complaint(text: str, confidence: float) -> bool:
+    """Thanks outweighed by negative cues or read as sarcasm, or a weak guess at a text with only
+    negative cues: not praise."""
+    neg, pos = len(NEGATIVE.findall(text)), len(POSITIVE.findall(text))
+    if pos:
+        return (neg >= 2 and neg > pos) or (neg >= 1 and bool(SARCASM_CUE.search(text)))
+    return confidence < 0.3 and neg >= 1
+
+
 def _sentiment(text: str, is_complaint: bool) -> Sentiment:
     neg = len(NEGATIVE.findall(text))
     pos = len(POSITIVE.findall(text))
@@ -136,6 +145,12 @@ def classify(
     """Classify a (redacted) complaint text whose embedding has already been computed."""
     issue_id, confidence = model.predict(text, embedding)
     issue = taxonomy.issue(issue_id)
+    if not issue.is_complaint and _reads_as_complaint(text, confidence):
+        # "Wow great job, third late delivery this month" is not praise: take the likeliest complaint type.
+        probs = model.probabilities(text, embedding)
+        ranked = sorted(zip(model.labels, probs, strict=True), key=lambda lp: lp[1], reverse=True)
+        issue_id, p = next((lab, p) for lab, p in ranked if taxonomy.issue(lab).is_complaint)
+        confidence, issue = float(p), taxonomy.issue(issue_id)
     signals = detect_signals(text, context, taxonomy)
     at_fault = context.brand_at_fault()
     if at_fault:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from service.drafting.context import DraftContext
 from service.language import detect
 from service.knowledge.pack import Brand, Playbook, ReplyBlocks
-from service.models import LETTER_CHANNELS, Channel, Classification, Language, Source
+from service.models import LETTER_CHANNELS, Channel, Classification, Language, Severity, Source
 
 PROPER_START = re.compile(r"^(?:I\b|I'|Kedai|Nusa|NusaPay|DM|OTP|BPOM|KN-|Kakak|Bapak|Ibu|Kak\b)")
 
@@ -31,6 +31,13 @@ STATE = {
     Language.id: ["{Problem}, dan kami paham itu mengecewakan.", "{Problem}, dan kami mengerti {you} kecewa.",
                   "{Problem}; kami paham ini merepotkan {you}."],
 }
+STATE_SERIOUS = {
+    Language.en: ["{Problem}, and we're taking it very seriously.", "{Problem}; that's serious, and we're on it.",
+                  "{Problem}, and we're treating it as a priority."],
+    Language.id: ["{Problem}, dan kami menanganinya dengan serius.", "{Problem}; ini hal serius dan sedang kami tangani.",
+                  "{Problem}, dan ini menjadi prioritas kami."],
+}
+SERIOUS_ISSUES = frozenset({"product_safety", "data_privacy", "account_access"})
 SORRY = {
     Language.en: ["I'm sorry {problem}.", "Sorry to hear {problem}.", "I'm really sorry {problem}."],
     Language.id: ["Mohon maaf, {problem}.", "Maaf sekali, {problem}.", "Kami mohon maaf, {problem}."],
@@ -52,7 +59,7 @@ INCIDENT = {
 # How much each slot matters when a reply must be shortened (the lowest goes first).
 KEEP = {
     "close": 1, "incident_note": 2, "fact": 3, "action": 4, "empathy": 6, "acknowledge": 6,
-    "apology": 7, "acknowledge_problem": 7, "state_problem": 8, "sorry_problem": 8, "sorry_ours": 8, "incident": 9, "ask_details": 10, "ask_private": 10,
+    "apology": 8.5, "acknowledge_problem": 7, "state_problem": 8, "sorry_problem": 8, "sorry_ours": 8, "incident": 9, "ask_details": 10, "ask_private": 10,
 }  # fmt: skip
 SIGN_OFF = {Language.en: "Kind regards,", Language.id: "Salam hangat,"}
 
@@ -242,7 +249,10 @@ class PlaybookComposer:
         facts: list[str], req: ComposeRequest,
     ) -> list[str]:  # fmt: skip
         if slot == "state_problem":
-            pool = STATE[lang][v % len(STATE[lang]) :] + STATE[lang][: v % len(STATE[lang])]
+            c = req.classification
+            serious = c.severity.rank >= Severity.high.rank or c.issue_type in SERIOUS_ISSUES
+            pool = (STATE_SERIOUS if serious else STATE)[lang]
+            pool = pool[v % len(pool) :] + pool[: v % len(pool)]
             return [t.format(Problem=_upper_first(problem), you=picker.fill["you"]) for t in pool]
         if slot in ("sorry_problem", "sorry_ours"):
             pool = (SORRY if slot == "sorry_problem" else SORRY_OURS)[lang]

@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from service import privacy
 
 ORDER_RE = re.compile(r"\bKN-?\d{6}\b", re.IGNORECASE)
+HONORIFICS = frozenset(
+    "mr mrs ms miss mx dr prof sir madam bapak pak ibu bu kak kakak mas mbak bang sdr sdri tuan nyonya haji hj".split()
+)
+ORDER_ID = r"^[A-Za-z0-9][A-Za-z0-9._/#-]{0,63}$"
 
 
 class Customer(BaseModel):
@@ -25,6 +31,11 @@ class Incident(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str | None = None
     title: str | None = Field(default=None, max_length=300)
+
+    @field_validator("title", "public_note")
+    @classmethod
+    def _blank_is_none(cls, v: str | None) -> str | None:
+        return v.strip() or None if v is not None else None
     status: Literal["investigating", "identified", "monitoring", "resolved"] = "investigating"
     at_fault: bool = False
     public_note: str | None = Field(default=None, max_length=2000)
@@ -35,20 +46,23 @@ class DraftContext(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     customer: Customer | None = None
-    order_id: str | None = Field(default=None, max_length=64)
+    order_id: str | None = Field(default=None, max_length=64, pattern=ORDER_ID)
     thread: list[ThreadMessage] = Field(default_factory=list, max_length=50)
     incident: Incident | None = None
     at_fault: bool | None = None
 
     def first_name(self, fallback: str | None = None) -> str | None:
-        name = (self.customer.name if self.customer else None) or fallback
-        if not name:
-            return None
-        first = name.strip().split()[0].strip(",.@")
-        return first if first.isalpha() and len(first) <= 30 else None
+        """The name to greet: the first given name, without honorifics ("Ibu Sari" -> "Sari")."""
+        for candidate in ((self.customer.name if self.customer else None), fallback):
+            words = [w.strip(",.@") for w in (candidate or "").split()]
+            words = [w for w in words if w and w.lower().rstrip(".") not in HONORIFICS]
+            if words and words[0].isalpha() and len(words[0]) <= 30:
+                return words[0][:1].upper() + words[0][1:]
+        return None
 
     def order(self, complaint_text: str) -> str | None:
-        if self.order_id:
+        """The order reference to name in a reply; never something that looks like personal data."""
+        if self.order_id and self.order_id.strip() and not privacy.find(self.order_id):
             return self.order_id.strip()
         m = ORDER_RE.search(complaint_text)
         return m.group(0).upper() if m else None

@@ -27,6 +27,7 @@ from service.review.audit import AuditEntry, text_hash
 from service.tone.checks import CheckContext, check, content_words
 
 log = logging.getLogger(__name__)
+PROBLEM_MIN_FIT = 0.45  # below this, the playbook's general problem phrase is used
 
 
 @dataclass
@@ -68,6 +69,11 @@ class DraftingPipeline:
             item for pb in pack.playbooks.values() for b in pb.reply.values() for key in BLOCK_KEYS
             for item in getattr(b, key)
         ]  # fmt: skip
+        self._fact_issues: dict[str, set[str]] = {}
+        for p in pack.policies:
+            for lang in p.languages:
+                for f in p.facts.get(lang, []):
+                    self._fact_issues.setdefault(f, set()).update(p.issue_types)
         self._remember([*self._all_facts, *blocks])
 
     def _remember(self, texts: list[str]) -> None:
@@ -87,7 +93,11 @@ class DraftingPipeline:
         A fact is kept when it is close in meaning and shares a content word with the complaint (a fact
         about something else reads as boilerplate); shared words weigh in the order, since the embedding
         model is weaker on Indonesian than on English."""
-        facts = list(dict.fromkeys(f for s in sources if s.kind == "policy" for f in s.facts))
+        issue = u.classification.issue_type
+        facts = [
+            f for f in dict.fromkeys(f for s in sources if s.kind == "policy" for f in s.facts)
+            if issue in self._fact_issues.get(f, {issue})  # only policies that govern this kind of complaint
+        ]
         self._remember(facts)
         words = content_words(u.redacted) - self._brand_words
         scored = []
@@ -103,14 +113,16 @@ class DraftingPipeline:
         c = u.classification
         blocks = self.pack.playbooks[c.issue_type].reply[c.language]
         words = content_words(u.redacted)
-        return {
-            key: sorted(
-                getattr(blocks, key),
-                key=lambda item: self._similarity(item, u.embedding) + 0.05 * len(content_words(item) & words),
-                reverse=True,
-            )
-            for key in BLOCK_KEYS
-        }
+
+        def fit(item: str) -> float:
+            return self._similarity(item, u.embedding) + 0.05 * len(content_words(item) & words)
+
+        ranked = {key: sorted(getattr(blocks, key), key=fit, reverse=True) for key in BLOCK_KEYS}
+        # Name a specific problem only when one clearly fits; otherwise the general phrase, which is
+        # never wrong ("something in your order wasn't right", not "your eggs arrived crushed").
+        if blocks.problem_general and fit(ranked["problem"][0]) < PROBLEM_MIN_FIT:
+            ranked["problem"] = [*blocks.problem_general, *ranked["problem"]]
+        return ranked
 
     # ------------------------------------------------------------ steps
 
@@ -127,7 +139,13 @@ class DraftingPipeline:
     def check_context(
         self, *, channel: Channel, public: bool, language: Language | None, u: Understood | None, context: DraftContext
     ) -> CheckContext:
-        facts = list(self._all_facts)
+        # What a reply may promise: the facts of the policies that govern this kind of complaint (all
+        # policies when the complaint is unknown), and the incident's own public note.
+        issue = u.classification.issue_type if u is not None else None
+        facts = [
+            f for p in self.pack.policies if issue is None or issue in p.issue_types
+            for lang in p.languages for f in p.facts.get(lang, [])
+        ]  # fmt: skip
         if context.incident and context.incident.public_note:
             facts.append(context.incident.public_note)
         topic: list[str] = []
@@ -175,14 +193,22 @@ class DraftingPipeline:
         except UpstreamError as exc:
             log.warning("model failed (%s); the playbook composer answers", exc.code)
             return as_variants(self.composer.compose(req), self.composer.name, f"{exc.code}: {exc.detail}")
+        except Exception as exc:  # any other failure of the model path must not lose the complaint
+            log.exception("model path failed unexpectedly; the playbook composer answers")
+            return as_variants(self.composer.compose(req), self.composer.name, f"model-error: {exc.__class__.__name__}")
         failing = [v for v in variants if not all(c.passed for c in v.rubric.criteria if c.blocking)]
-        if not failing:
-            return variants
-        # A model draft that fails a blocking check (say, a promise the policy does not allow) is never
-        # stored as a candidate: the composer replaces it, and the draft says why.
-        failed = sorted({c.id for v in failing for c in v.rubric.criteria if c.blocking and not c.passed})
-        reason = f"model draft failed the rubric ({', '.join(failed)})"
         kept = [v for v in variants if v not in failing]
+        if len(kept) == req.variants:
+            return kept
+        # A model draft that fails a blocking check (say, a promise the policy does not allow) is never
+        # stored as a candidate, and a model that returned too few variants is topped up: the composer
+        # fills the gap, and the draft says why.
+        failed = sorted({c.id for v in failing for c in v.rubric.criteria if c.blocking and not c.passed})
+        reason = (
+            f"model draft failed the rubric ({', '.join(failed)})"
+            if failed
+            else f"the model returned {len(kept)} of {req.variants} variants"
+        )
         fallback = as_variants(self.composer.compose(req), self.composer.name, reason)
         merged = kept + fallback[: max(0, req.variants - len(kept))]
         return [v.model_copy(update={"id": f"v{i + 1}"}) for i, v in enumerate(merged)]

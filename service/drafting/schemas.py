@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
+from pydantic import BeforeValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from service.drafting.context import DraftContext
 from service.models import (
@@ -13,7 +14,19 @@ from service.models import (
 )  # fmt: skip
 
 MAX_TEXT = 10_000
-Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff]")
+
+
+def _visible(v: object) -> object:
+    """Zero-width characters alone are not a complaint: drop them before the length checks."""
+    return INVISIBLE.sub("", v) if isinstance(v, str) else v
+
+
+Text = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
+    BeforeValidator(_visible),
+]
 
 
 class ComplaintIn(BaseModel):

@@ -188,6 +188,7 @@ class EscalationRule(_Strict):
 
 class ReplyBlocks(_Strict):
     problem: list[str] = Field(min_length=1)
+    problem_general: list[str] = Field(default_factory=list)  # safe when no specific phrase fits
     acknowledge: list[str] = Field(min_length=1)
     apology: list[str] = Field(min_length=1)
     empathy: list[str] = Field(min_length=1)
@@ -198,7 +199,7 @@ class ReplyBlocks(_Strict):
 
     @model_validator(mode="after")
     def _placeholders(self) -> ReplyBlocks:
-        for key in BLOCK_KEYS:
+        for key in (*BLOCK_KEYS, "problem_general"):
             for i, text in enumerate(getattr(self, key)):
                 bad = set(PLACEHOLDER_RE.findall(text)) - ALLOWED_PLACEHOLDERS
                 if bad:

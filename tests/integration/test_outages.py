@@ -23,7 +23,7 @@ def test_drafting_survives_a_vector_store_outage_and_readyz_reports_it(settings:
         assert client.get(f"/v1/drafts/{d['id']}").status_code == 200
 
         ready = client.get("/readyz")
-        assert ready.status_code == 503
+        assert ready.status_code == 200  # still drafting, from the playbook alone
         body = ready.json()
         assert body["status"] == "degraded" and body["checks"]["vector_store"]["status"] == "down"
         assert body["checks"]["store"]["status"] == "ok"

@@ -96,3 +96,48 @@ def test_criteria_without_context_are_not_applicable(pack: Pack) -> None:
     by_id = {c.id: c for c in v.criteria}
     assert not by_id["acknowledges_problem"].applicable and by_id["acknowledges_problem"].passed
     assert not by_id["language_match"].applicable
+
+
+# Good human replies that must not be flagged (found in review).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We're so sorry you had to wait this long for order KN-482913. Please DM us and we'll check it.",
+        "This obviously shouldn't have happened with your order, and I'm sorry. Please DM us the details.",
+        "Wow, thank you so much for the kind words! We'll pass them on to the team.",
+        "Whatever the cause, we'll find it. Please DM us your order number.",
+        "I'm sorry, but I can't see the order yet. Could you DM us the order number?",
+        "Boleh japri kami nomor pesanannya, Kak? Kami bantu cek.",
+        "Drop us a message on WhatsApp and we'll look into it.",
+    ],
+)
+def test_good_replies_pass(pack: Pack, text: str) -> None:
+    lang = Language.id if "Kak" in text else Language.en
+    praise = text.startswith("Wow")
+    v = verdict(pack, text, channel=Channel.twitter, public=True, language=lang, complaint="order problem",
+                is_complaint=not praise)  # fmt: skip
+    assert [c.id for c in v.criteria if c.blocking and not c.passed] == []
+
+
+# Bad replies that must fail the named criterion (found in review).
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("We'll send a replacement tomorrow and refund you in full. DM us.", "no_overpromise"),
+        ("You'll get a free month of Nusa Plus and a full refund right away. DM us.", "no_overpromise"),
+        ("Kami pastikan ini tidak terulang lagi dan refund akan masuk besok. DM kami ya.", "no_overpromise"),
+        ("Your refund arrives within two days. DM us.", "no_overpromise"),
+        ("Unfortunately the courier was late, which is outside our control. DM us.", "no_blame"),
+        ("The delay was caused by our logistics partner, not by Kedai Nusa. DM us.", "no_blame"),
+        ("Keterlambatan ini disebabkan oleh pihak ekspedisi, bukan dari kami. DM kami.", "no_blame"),
+        ("Kakak kurang teliti waktu pilih jadwal, jadi wajar terlambat. DM kami.", "no_blame"),
+        ("Perhaps next time you could choose the right delivery slot. DM us.", "no_blame"),
+        ("Great, another customer who can't read the delivery times. DM us.", "no_sarcasm"),
+        ("Ya gimana ya Kak, kurir kami juga manusia. Sabar aja, DM kami.", "no_sarcasm"),
+        ("Our tracking shows the order was delivered, so we can't help further. DM us if needed.", "no_public_argument"),
+    ],
+)
+def test_review_found_failures_fail(pack: Pack, text: str, criterion: str) -> None:
+    lang = Language.id if " Kak" in text or "kami" in text else Language.en
+    v = verdict(pack, text, channel=Channel.twitter, public=True, language=lang, complaint="late delivery")
+    assert criterion in {c.id for c in v.criteria if not c.passed}
