@@ -112,3 +112,28 @@ def test_a_model_that_obeys_an_injected_instruction_is_overruled(tmp_path: Path,
     fallback = d["variants"][1]
     assert fallback["generator"] == "composer" and "no_overpromise" in fallback["fallback_reason"]
     assert all(v["rubric"]["passed"] for v in d["variants"])
+
+
+def test_a_short_model_answer_is_topped_up_by_the_composer(tmp_path: Path, embedder: Embedder, llm) -> None:  # type: ignore[no-untyped-def]
+    script, server = llm
+    script.steps.append(Step(content=json.dumps({"variants": GOOD["variants"][:1]})))
+    client = _client(tmp_path, embedder, server.url)
+    d = client.post("/v1/drafts", json=COMPLAINT).json()
+    assert [v["generator"] for v in d["variants"]] == ["llm:scripted-1", "composer"]
+    assert "1 of 2" in d["variants"][1]["fallback_reason"]
+
+
+def test_a_response_without_choices_falls_back(tmp_path: Path, embedder: Embedder) -> None:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    def broken() -> dict:  # type: ignore[type-arg]
+        return {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []}
+
+    with ServerThread(app) as server:
+        client = _client(tmp_path, embedder, server.url)
+        r = client.post("/v1/drafts", json=COMPLAINT)
+    assert r.status_code == 201
+    assert all(v["generator"] == "composer" and v["fallback_reason"] for v in r.json()["variants"])
