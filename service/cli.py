@@ -109,11 +109,13 @@ def audit_verify() -> None:
 
     store = _store()
     result = verify(store.audit(), head=store.audit_head())
-    typer.echo(result.summary())
-    if not result.ok:
-        for p in result.problems:
-            typer.echo(f"  {p}")
-        raise typer.Exit(1)
+    if result.ok:
+        typer.echo(result.summary())
+        return
+    typer.echo(f"audit trail BROKEN: {len(result.problems)} problem(s) in {result.checked} events")
+    for p in result.problems:
+        typer.echo(f"  {p}")
+    raise typer.Exit(1)
 
 
 @db_app.command("upgrade")

@@ -99,11 +99,13 @@ def ingest(
 ) -> IngestReport:
     report = IngestReport()
     complaints = {f"reply:{r.id}": r.complaint for r in pack.past_replies}
+    model = getattr(embedder, "name", "")  # a different embedding model re-embeds everything
     for collection, records in ((POLICY, _policy_records(pack)), (PAST_REPLIES, _reply_records(pack))):
         counts = Counts()
         existing = {k: v for k, v in index.hashes(collection).items() if k.startswith(PACK_PREFIXES[collection])}
         todo = []
         for rid, text, md in records:
+            md["content_sha256"] = _sha(str(md["content_sha256"]), model)
             old = existing.get(rid)
             if old == md["content_sha256"]:
                 counts.unchanged += 1

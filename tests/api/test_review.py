@@ -207,3 +207,17 @@ def test_export_cases_writes_rejections_and_edits(app_client: TestClient, tmp_pa
     out = tmp_path / "cases.jsonl"
     out.write_text("\n".join(c.model_dump_json(exclude_none=True) for c in cases) + "\n", encoding="utf-8")
     assert len(load_cases(out)) == len(cases)
+
+
+def test_auth_can_be_disabled_for_local_experiments(tmp_path: Path, embedder: Embedder, caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(_env_file=None, database={"url": f"sqlite:///{tmp_path}/a.db"}, chroma={"path": tmp_path / "c"},
+                        auth={"disabled": True})  # fmt: skip
+    with caplog.at_level("WARNING"):
+        client = make_client(settings, embedder, role=None, ingest_pack=False)
+    try:
+        assert "AUTH__DISABLED" in caplog.text
+        d = client.post("/v1/drafts", json=LATE)
+        assert d.status_code == 201
+        assert client.post(f"/v1/drafts/{d.json()['id']}/approve", json={"variant_id": "v1"}).status_code == 200
+    finally:
+        client.__exit__(None, None, None)
