@@ -10,12 +10,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.knowledge.pack import Pack
-from service.models import PUBLIC_CHANNELS, Author, Channel, Draft, DraftStatus, Language
+from service.models import PUBLIC_CHANNELS, Author, Channel, Draft, DraftStatus, Language, Severity
 
 
 class Expect(BaseModel):
     model_config = ConfigDict(extra="allow")
     issue_type: str | None = None
+    severity: Severity | None = None
+    signals: list[str] | None = None  # the signals really present (None: not labelled)
     must_not_contain: list[str] = Field(default_factory=list)
     must_contain_any: list[str] = Field(default_factory=list)
 

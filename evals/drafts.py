@@ -35,6 +35,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def _prf(c: Counter[str]) -> dict[str, float | int]:
+    p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
+    r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": c["tp"] + c["fn"]}
+
+
 def jaccard(a: str, b: str) -> float:
     sa, sb = set(WORDS.findall(a.lower())), set(WORDS.findall(b.lower()))
     return len(sa & sb) / len(sa | sb) if sa | sb else 1.0
@@ -80,6 +87,8 @@ def evaluate(services: Services, cases: list[DraftCase], *, echo: Any = print) -
     sims_j: list[float] = []
     sims_e: list[float] = []
     failing: list[tuple[str, str, list[str]]] = []
+    severity_hits = severity_total = 0
+    signal_counts: dict[str, Counter[str]] = {}
     # warm-up: the first call pays for lazy initialisation
     services.pipeline.draft(Complaint(text="warm up", channel="chat", public=False), DraftContext())
     for i, case in enumerate(cases, start=1):
@@ -100,6 +109,16 @@ def evaluate(services: Services, cases: list[DraftCase], *, echo: Any = print) -
         if case.expect.issue_type:
             issue_total += 1
             issue_hits += draft.classification.issue_type == case.expect.issue_type
+        if case.expect.severity:
+            severity_total += 1
+            severity_hits += draft.classification.severity == case.expect.severity
+        if case.expect.signals is not None:
+            got, want = set(draft.classification.signals), set(case.expect.signals)
+            for sig in got | want | {s.id for s in services.pack.taxonomy.signals}:
+                c = signal_counts.setdefault(sig, Counter())
+                c["tp"] += sig in got and sig in want
+                c["fp"] += sig in got and sig not in want
+                c["fn"] += sig not in got and sig in want
         exp_fail.extend((case.id, f) for f in expectation_failures(case, draft) if not f.startswith("issue_type"))
         texts = [v.text for v in draft.variants]
         if len(texts) > 1:
@@ -118,6 +137,8 @@ def evaluate(services: Services, cases: list[DraftCase], *, echo: Any = print) -
             c: round(1 - criterion_fail[c] / variants_total, 4) if variants_total else None for c in criteria
         },
         "issue_type_accuracy": round(issue_hits / issue_total, 4) if issue_total else None,
+        "severity_accuracy": round(severity_hits / severity_total, 4) if severity_total else None,
+        "signals": {sig: _prf(c) for sig, c in sorted(signal_counts.items())} or None,
         "expectation_failures": len(exp_fail),
         "variant_similarity_jaccard_mean": round(statistics.fmean(sims_j), 3) if sims_j else None,
         "variant_similarity_embedding_mean": round(statistics.fmean(sims_e), 3) if sims_e else None,
@@ -142,6 +163,10 @@ def run_drafts(
     for cid, rate in result["per_criterion_pass_rate"].items():
         echo(f"  {cid:<22} {rate}")
     echo(f"issue-type accuracy: {result['issue_type_accuracy']}")
+    if result["severity_accuracy"] is not None:
+        echo(f"severity accuracy: {result['severity_accuracy']}")
+    for sig, m in (result["signals"] or {}).items():
+        echo(f"  signal {sig:<22} precision {m['precision']:.3f} recall {m['recall']:.3f} f1 {m['f1']:.3f} (n {m['support']})")
     echo(f"expectation failures: {result['expectation_failures']}")
     for cid, msg in result["_expectation_failures"][:20]:
         echo(f"  {cid}: {msg}")

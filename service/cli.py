@@ -175,11 +175,16 @@ def ingest() -> None:
     try:
         pack = load_pack(settings.knowledge.dir)
         index = build_index(settings)
-        report = run_ingest(pack, index=index, embedder=build_embedder(settings))
+        embedder = build_embedder(settings)
+        report = run_ingest(pack, index=index, embedder=embedder)
     except ServiceError as exc:
         _fail(exc.detail)
         return
     typer.echo(f"ingested {settings.knowledge.dir}: {report.summary()}")
+    from service.drafting.classify import IssueModel
+
+    IssueModel.cached(pack.taxonomy, embedder, settings.knowledge.model_cache)
+    typer.echo(f"issue-type classifier ready ({len(pack.taxonomy.issue_types)} types; cached by the taxonomy's hash)")
 
 
 @app.command()

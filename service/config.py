@@ -43,6 +43,10 @@ class EmbeddingSettings(BaseModel):
 
 class KnowledgeSettings(BaseModel):
     dir: Path = Field(default=PROJECT_ROOT / "knowledge", description="The brand's knowledge pack.")
+    model_cache: Path | None = Field(
+        default=Path("./var/models"),
+        description="Where trained classifiers are kept, by the taxonomy's hash.",
+    )
 
 
 class PromptSettings(BaseModel):

@@ -97,7 +97,7 @@ def build_services(
     clock = clock or SystemClock()
     pipeline = DraftingPipeline(
         pack=pack, embedder=embedder, index=index, store=store,
-        issue_model=IssueModel.train(pack.taxonomy, embedder), clock=clock, llm=llm,
+        issue_model=IssueModel.cached(pack.taxonomy, embedder, settings.knowledge.model_cache), clock=clock, llm=llm,
         top_k=settings.chroma.top_k, min_score=settings.chroma.min_score, prompt_refs=refs,
     )  # fmt: skip
     review = ReviewService(store=store, pipeline=pipeline, clock=clock)

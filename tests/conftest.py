@@ -21,13 +21,15 @@ from tests.fakes import CachingEmbedder
 
 
 @pytest.fixture(autouse=True, scope="session")
-def clean_environ() -> Iterator[None]:
+def clean_environ(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Nothing from the developer's shell (keys, endpoints, paths) may leak into a test; session-wide,
-    so module-scoped apps are built in the clean environment too."""
+    so module-scoped apps are built in the clean environment too. Trained classifiers are cached in a
+    temporary folder, never in the working tree."""
     with pytest.MonkeyPatch.context() as mp:
         for key in list(os.environ):
             if key.startswith(("OPENAI_", "TENANG_")):
                 mp.delenv(key)
+        mp.setenv("TENANG_KNOWLEDGE__MODEL_CACHE", str(tmp_path_factory.mktemp("models")))
         yield
 
 

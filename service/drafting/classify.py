@@ -7,10 +7,14 @@ brand's own pack gives a brand's own classifier.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import joblib
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -20,6 +24,9 @@ from service.drafting.context import DraftContext
 from service.knowledge.pack import Taxonomy
 from service.models import PUBLIC_CHANNELS, Cause, Classification, Complaint, Language, Sentiment, Severity
 from service.ports import Embedder
+
+log = logging.getLogger(__name__)
+MODEL_VERSION = "ensemble-v2"  # bump when IssueModel's features or training change
 
 NEGATIVE = re.compile(
     r"\b(?:not|never|no|late|broken|damaged|wrong|worst|terrible|awful|angry|disappointed|refund|charged|"
@@ -73,6 +80,31 @@ class IssueModel:
         )
         assert list(semantic.classes_) == list(lexical.classes_)
         return cls(labels=list(semantic.classes_), semantic=semantic, lexical=lexical, vectorizer=vectorizer)
+
+    @classmethod
+    def cached(cls, taxonomy: Taxonomy, embedder: Embedder, cache_dir: Path | None) -> IssueModel:
+        """Train on the taxonomy, or load the model trained before on the very same taxonomy, model
+        and code (the file name is their hash): a brand that edits its taxonomy gets a new model."""
+        if cache_dir is None:
+            return cls.train(taxonomy, embedder)
+        key = hashlib.sha256(
+            f"{MODEL_VERSION}|{getattr(embedder, 'name', '')}|{taxonomy.model_dump_json()}".encode()
+        ).hexdigest()[:20]
+        path = Path(cache_dir) / f"issue-model-{key}.joblib"
+        if path.exists():
+            try:
+                model = joblib.load(path)
+                if isinstance(model, cls):
+                    return model
+            except Exception:  # a corrupt or foreign file: retrain over it
+                log.warning("could not load %s; retraining", path)
+        model = cls.train(taxonomy, embedder)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            joblib.dump(model, path)
+        except OSError as exc:
+            log.warning("could not cache the classifier at %s: %s", path, exc)
+        return model
 
     @classmethod
     def train(cls, taxonomy: Taxonomy, embedder: Embedder) -> IssueModel:
