@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BeforeValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from service.drafting.context import DraftContext
 from service.models import (
-    PUBLIC_CHANNELS, Author, Channel, Classification, Complaint, DraftStatus, Language, Review, Source, Variant,
+    PUBLIC_CHANNELS, Author, Channel, Complaint, Draft, Language,
 )  # fmt: skip
 
 MAX_TEXT = 10_000
@@ -78,20 +77,9 @@ class ClassifyRequest(BaseModel):
     context: DraftContext = Field(default_factory=DraftContext)
 
 
-class DraftRead(BaseModel):
-    id: str
-    status: DraftStatus
-    version: int
-    complaint: Complaint
-    classification: Classification
-    sources: list[Source]
-    variants: list[Variant]
-    deadline: datetime
-    prompt_refs: dict[str, str]
-    playbook: str
-    retrieval_error: str | None = None
-    created_at: datetime
-    review: Review
+class DraftRead(Draft):
+    """A draft as the API returns it: the complaint (and its redacted text), the classification, the
+    sources, the variants with their rubric verdicts, and what reviewers did with it."""
 
 
 class ToneCheckRequest(BaseModel):

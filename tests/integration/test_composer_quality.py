@@ -3,12 +3,11 @@ the complaint cases written for evals/. These are the done-criteria of the draft
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from evals.cases import load_cases, taxonomy_cases
-from evals.drafts import evaluate, expectation_failures, hermetic_services
+from evals.drafts import evaluate, expectation_failures
 from service.config import PROJECT_ROOT, Settings
 from service.drafting.context import DraftContext
 from service.models import Complaint
