@@ -17,7 +17,7 @@ from rich.progress import Progress
 
 from service.drafting.context import DraftContext
 from service.drafting.pipeline import DraftingPipeline
-from service.models import PUBLIC_CHANNELS, Channel, Complaint
+from service.models import Channel, Complaint
 
 from evals.report import bar_chart, provenance, write_markdown
 
@@ -124,6 +124,3 @@ def write_tone_report(report_dir: Path, result: dict[str, Any], *, data: Path, v
     ])  # fmt: skip
     return path
 
-
-def default_public(channel: Channel) -> bool:
-    return channel in PUBLIC_CHANNELS

@@ -216,7 +216,7 @@ def draft(
     configure_logging("WARNING")
     try:
         services = build_services(_settings())
-        d = services.pipeline.draft(body.complaint.to_domain(), body.context, variants=variants)
+        d = services.pipeline.draft(body.complaint.to_domain(services.pipeline.public_channels), body.context, variants=variants)
     except ServiceError as exc:
         _fail(exc.detail)
         return

@@ -22,7 +22,7 @@ from sklearn.pipeline import FeatureUnion, make_union
 
 from service.drafting.context import DraftContext
 from service.knowledge.pack import Taxonomy
-from service.models import PUBLIC_CHANNELS, Cause, Classification, Complaint, Language, Sentiment, Severity
+from service.models import Cause, Classification, Complaint, Language, Sentiment, Severity
 from service.ports import Embedder
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def _severity(
     for sig in signals:
         rank = max(rank, floors.get(sig, 0))
     followers = complaint.author.followers if complaint.author and complaint.author.followers else 0
-    public = complaint.public or complaint.channel in PUBLIC_CHANNELS
+    public = complaint.public
     if is_complaint and public:
         if followers >= 100_000:
             rank = max(rank, Severity.high.rank)

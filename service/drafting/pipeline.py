@@ -62,6 +62,7 @@ class DraftingPipeline:
         self.top_k, self.min_score = top_k, min_score
         self.prompt_refs = prompt_refs or {}
         self._contacts = list(pack.brand.contacts.values())
+        self.public_channels = frozenset(ch for ch, rule in pack.brand.channels.items() if rule.public)
         self._all_facts = pack.all_facts()
         self._brand_words = content_words(f"{pack.brand.name} {pack.brand.handle} {pack.brand.name.replace(' ', '')}")
         self._vectors: dict[str, list[float]] = {}

@@ -17,7 +17,8 @@ def create_draft(body: DraftCreate, pipeline: PipelineDep, who: AgentDep, respon
     """Classify a complaint, retrieve policy and past replies, draft reply variants, check each against
     the rubric, and store the draft as pending_review."""
     draft = pipeline.draft(
-        body.complaint.to_domain(), body.context, variants=body.options.variants, actor=who.actor, role=who.role.value
+        body.complaint.to_domain(pipeline.public_channels), body.context, variants=body.options.variants,
+        actor=who.actor, role=who.role.value,
     )
     response.headers["ETag"] = etag(draft)
     response.headers["Location"] = f"/v1/drafts/{draft.id}"
@@ -34,4 +35,4 @@ def get_draft(draft_id: str, review: ReviewDep, _: AgentDep, response: Response)
 
 @router.post("/classify", response_model=Classification)
 def classify_complaint(body: ClassifyRequest, pipeline: PipelineDep, _: AgentDep) -> Classification:
-    return pipeline.classify(body.complaint.to_domain(), body.context)
+    return pipeline.classify(body.complaint.to_domain(pipeline.public_channels), body.context)

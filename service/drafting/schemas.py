@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Annotated
 
-from pydantic import BeforeValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
+from pydantic import BeforeValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from service.drafting.context import DraftContext
 from service.models import (
@@ -38,8 +39,9 @@ class ComplaintIn(BaseModel):
     author: Author | None = None
     language: Language | None = Field(default=None, description="en or id; detected when absent.")
 
-    def to_domain(self) -> Complaint:
-        public = self.public if self.public is not None else self.channel in PUBLIC_CHANNELS
+    def to_domain(self, public_channels: Collection[Channel] = PUBLIC_CHANNELS) -> Complaint:
+        """The complaint; when `public` is not given, the brand's channel settings decide."""
+        public = self.public if self.public is not None else self.channel in public_channels
         return Complaint(text=self.text, channel=self.channel, public=public, author=self.author, language=self.language)
 
 
@@ -90,12 +92,14 @@ class ToneCheckRequest(BaseModel):
     public: StrictBool | None = None
     context: DraftContext = Field(default_factory=DraftContext)
 
-    @model_validator(mode="after")
-    def _defaults(self) -> ToneCheckRequest:
-        if self.channel is None:
-            self.channel = self.complaint.channel if self.complaint else Channel.chat
-        if self.public is None:
-            self.public = (
-                self.complaint.to_domain().public if self.complaint else self.channel in PUBLIC_CHANNELS
-            )
-        return self
+    def resolved(self, public_channels: Collection[Channel]) -> tuple[Complaint | None, Channel, bool]:
+        """The complaint, channel and visibility to check against, filling what was not given."""
+        complaint = self.complaint.to_domain(public_channels) if self.complaint else None
+        channel = self.channel or (complaint.channel if complaint else Channel.chat)
+        if self.public is not None:
+            public = self.public
+        elif complaint is not None and self.channel is None:
+            public = complaint.public
+        else:
+            public = channel in public_channels
+        return complaint, channel, public

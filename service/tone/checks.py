@@ -142,8 +142,15 @@ def _apology(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Resu
         return False, 0.0, _quote(text, m)
     if not ctx.at_fault:
         return None
-    m = _search(_both(c), text)
-    return (True, 1.0, _quote(text, m)) if m else (False, 0.0, None)
+    vague = [p for pats in c.params.get("vague", {}).values() for p in pats]
+    owned = text
+    for p in vague:  # "sorry for any inconvenience" does not own a fault
+        owned = _rx(p).sub(" ", owned)
+    m = _search(_both(c), owned)
+    if m:
+        return True, 1.0, _quote(owned, m)
+    v = _search(vague, text)
+    return False, 0.0, _quote(text, v) if v else None
 
 
 def _next_step(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Result | None:

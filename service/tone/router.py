@@ -6,17 +6,12 @@ from fastapi import APIRouter
 
 from service.deps import AgentDep, PipelineDep
 from service.drafting.schemas import ToneCheckRequest
-from service.models import Channel, RubricVerdict
+from service.models import RubricVerdict
 
 router = APIRouter(prefix="/v1/tone", tags=["tone"])
 
 
 @router.post("/check", response_model=RubricVerdict)
 def check_tone(body: ToneCheckRequest, pipeline: PipelineDep, _: AgentDep) -> RubricVerdict:
-    return pipeline.check_text(
-        body.text,
-        complaint=body.complaint.to_domain() if body.complaint else None,
-        channel=body.channel or Channel.chat,
-        public=bool(body.public),
-        context=body.context,
-    )
+    complaint, channel, public = body.resolved(pipeline.public_channels)
+    return pipeline.check_text(body.text, complaint=complaint, channel=channel, public=public, context=body.context)

@@ -141,3 +141,11 @@ def test_review_found_failures_fail(pack: Pack, text: str, criterion: str) -> No
     lang = Language.id if " Kak" in text or "kami" in text else Language.en
     v = verdict(pack, text, channel=Channel.twitter, public=True, language=lang, complaint="late delivery")
     assert criterion in {c.id for c in v.criteria if not c.passed}
+
+
+def test_a_hedged_apology_does_not_own_a_fault(pack: Pack) -> None:
+    text = "We apologise for any inconvenience caused. Please DM us your order number."
+    assert "apology_when_at_fault" in failed(pack, text, public=True, at_fault=True, complaint="late order")
+    assert "apology_when_at_fault" not in failed(pack, text, public=True, at_fault=False, complaint="late order")
+    owned = "That's on us, and I'm sorry for any inconvenience. Please DM us your order number."
+    assert "apology_when_at_fault" not in failed(pack, owned, public=True, at_fault=True, complaint="late order")
