@@ -102,9 +102,12 @@ class DraftingPipeline:
         self._remember(facts)
         words = content_words(u.redacted) - self._brand_words
         scored = []
+        # Indonesian similarities run high with this English embedding model, and affixes make chance
+        # overlaps ("sampaikan" ~ "sampai"): there a fact must share two words.
+        need = 2 if u.classification.language == Language.id else 1
         for f in facts:
             shared = len(content_words(f) & words)
-            if shared and self._similarity(f, u.embedding) >= 0.3:
+            if shared >= need and self._similarity(f, u.embedding) >= 0.3:
                 scored.append((self._similarity(f, u.embedding) + 0.1 * shared, f))
         return [f for _, f in sorted(scored, reverse=True)]
 
