@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -179,6 +178,3 @@ def write_classify_report(report_dir: Path, result: dict[str, Any], *, data: Seq
     ])  # fmt: skip
     return path
 
-
-def mean_or_none(values: Sequence[float]) -> float | None:
-    return round(statistics.fmean(values), 4) if values else None

@@ -6,7 +6,6 @@ Chroma's errors become ``IndexUnavailable``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from urllib.parse import urlparse
 from service.errors import IndexUnavailable
 from service.ports import IndexHit, IndexRecord
 
-log = logging.getLogger(__name__)
 
 
 class ChromaIndex:

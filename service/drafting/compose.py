@@ -79,7 +79,6 @@ class ComposeRequest:
     salt: int = 0  # > 0 when regenerating: rotates the wording so the new draft reads differently
     author_name: str | None = None
     variants: int = 3
-    avoid: Sequence[str] = field(default_factory=tuple)  # structures to skip (used by revision)
 
 
 @dataclass
@@ -230,8 +229,7 @@ class PlaybookComposer:
         limit = req.brand.channels[req.channel].max_chars
         facts = list(req.facts)
         out: list[Composed] = []
-        plans = [p for p in _plans(req) if p[0] not in req.avoid] or _plans(req)
-        for v, (name, plan) in enumerate(plans[: req.variants]):
+        for v, (name, plan) in enumerate(_plans(req)[: req.variants]):
             problem = _lower_first(problems[0].rstrip("."))
             picker = _Picker(blocks, {**base_fill, "problem": problem}, seed, req.ranked, order_known=bool(order_id), lang=lang)
             slots: list[tuple[str, list[str], bool]] = []

@@ -7,7 +7,6 @@ changed the draft in between: two reviewers acting at once yield exactly one suc
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 
@@ -19,7 +18,6 @@ from service.ports import Clock
 from service.review.audit import AuditEntry, text_hash
 from service.review.states import ensure_transition
 
-log = logging.getLogger(__name__)
 
 ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
