@@ -43,9 +43,11 @@ class Services:
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    from service.adapters.embedder import SentenceEmbedder
+    from service.adapters.embedder import OnnxEmbedder, SentenceEmbedder
 
-    return SentenceEmbedder(settings.embedding.model_path)
+    if settings.embedding.backend == "torch":
+        return SentenceEmbedder(settings.embedding.model_path)
+    return OnnxEmbedder(settings.embedding.model_path, settings.knowledge.model_cache)
 
 
 def build_index(settings: Settings) -> PassageIndex:

@@ -35,10 +35,11 @@ def clean_environ(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    """The real all-MiniLM-L6-v2, loaded once per test run, with a memo of texts already embedded."""
-    from service.adapters.embedder import SentenceEmbedder
+    """The real all-MiniLM-L6-v2 on the service's default backend (ONNX Runtime), loaded once per test
+    run and exported into the session's model cache, with a memo of texts already embedded."""
+    from service.adapters.embedder import OnnxEmbedder
 
-    return CachingEmbedder(SentenceEmbedder())
+    return CachingEmbedder(OnnxEmbedder(cache_dir=Path(os.environ["TENANG_KNOWLEDGE__MODEL_CACHE"])))
 
 
 @pytest.fixture(scope="session")
