@@ -111,11 +111,18 @@ def run_classify(
     cv: int | None,
     shots: int | None,
     seed: int,
+    names: Sequence[tuple[str, str]] | None = None,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
+    """``names`` are (label, name) pairs that the embedding half learns as extra examples, as the
+    service learns the pack's issue-type names; by default each label's id read as words."""
     t_start = time.perf_counter()
     rows = train + (test or [])
     vectors = embed_all(embedder, [t for t, _ in rows])
+    if names is None:  # "card_arrival" -> "card arrival"
+        names = [(lab, lab.replace("_", " ")) for lab in sorted({lab for _, lab in train})]
+    name_vecs = np.asarray(embedder.embed([n for _, n in names]), dtype=np.float32) if names else []
+    label_texts = [(lab, v) for (lab, _), v in zip(names, name_vecs, strict=True)]
     texts = [t for t, _ in rows]
     train_idx = list(range(len(train)))
     y_true: list[str] = []
@@ -130,13 +137,15 @@ def run_classify(
     for k, (fit_idx, score_idx) in enumerate(folds, start=1):
         if shots:
             fit_idx = sample_shots(rows, fit_idx, shots, seed + k)
-        model = IssueModel.fit([texts[i] for i in fit_idx], [rows[i][1] for i in fit_idx], vectors[fit_idx])
+        model = IssueModel.fit([texts[i] for i in fit_idx], [rows[i][1] for i in fit_idx], vectors[fit_idx],
+                               label_texts=label_texts)  # fmt: skip
         probs = model.probabilities_many([texts[i] for i in score_idx], vectors[score_idx])
         y_pred += [model.labels[j] for j in probs.argmax(axis=1)]
         y_true += [rows[i][1] for i in score_idx]
         last_model = model
         if len(folds) > 1:
-            echo(f"  fold {k}/{len(folds)}: trained on {len(fit_idx)}, scored {len(score_idx)}")
+            echo(f"  fold {k}/{len(folds)}: trained on {len(fit_idx)}, scored {len(score_idx)}, "
+                 f"embedding weight {model.blend}")  # fmt: skip
     assert last_model is not None
     result = metrics(y_true, y_pred)
     sample = [texts[i] for i in folds[-1][1]]

@@ -303,12 +303,16 @@ def eval_classify(
         for path in (train, data):
             if path is not None and not path.exists():
                 raise ValueError(f"{path} does not exist")
+        names = None
         if train is not None:
             train_rows = load_labelled(train, keep)
         else:
+            from service.drafting.classify import label_names
             from service.knowledge.pack import load_pack
 
-            train_rows = [r for r in taxonomy_rows(load_pack(settings.knowledge.dir)) if keep is None or r[1] in keep]
+            pack = load_pack(settings.knowledge.dir)
+            train_rows = [r for r in taxonomy_rows(pack) if keep is None or r[1] in keep]
+            names = [(lab, name) for lab, name in label_names(pack.taxonomy) if keep is None or lab in keep]
         test_rows = load_labelled(data, keep) if data is not None else None
     except ValueError as exc:
         _fail(str(exc))
@@ -321,7 +325,7 @@ def eval_classify(
                + (f", score {len(test_rows)} from {data}" if test_rows else f", {cv}-fold cross-validation")
                + (f", {shots} shots per label (seed {seed})" if shots else ""))  # fmt: skip
     result = run_classify(embedder=build_embedder(settings), train=train_rows, test=test_rows, cv=cv, shots=shots,
-                          seed=seed, echo=typer.echo)  # fmt: skip
+                          seed=seed, names=names, echo=typer.echo)  # fmt: skip
     print_summary(result, typer.echo)
     if report:
         path = write_classify_report(report, result, data=[train, data], versions=_versions(settings))

@@ -1,0 +1,59 @@
+"""The issue-type model weighs its two halves by what the training examples show, not by a fixed rule."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from service.drafting.classify import IssueModel, choose_blend
+
+LABELS = ["late", "charged", "rude", "broken"]
+WORDS = {"late": "delivery late waiting", "charged": "charged twice billing", "rude": "rude courier shouted",
+         "broken": "broken damaged cracked"}  # fmt: skip
+
+
+def _data(*, words_carry_label: bool, vectors_carry_label: bool, per_label: int = 12):
+    rng = np.random.default_rng(0)
+    rand = random.Random(0)
+    filler = ["the", "order", "today", "please", "again", "app", "store", "my", "this", "week"]
+    centres = rng.normal(size=(len(LABELS), 32))
+    texts, labels, vectors = [], [], []
+    for k, label in enumerate(LABELS):
+        for _ in range(per_label):
+            # informative words name the label in most examples, not all
+            named = words_carry_label and rand.random() < 0.75
+            words = rand.sample(filler, 5) + (WORDS[label].split()[:1] if named else rand.sample(filler, 1))
+            rand.shuffle(words)
+            texts.append(" ".join(words))
+            labels.append(label)
+            # informative vectors sit near their label's centre, but not so near that any blend is perfect
+            v = (centres[k] if vectors_carry_label else 0) + rng.normal(scale=0.8 if vectors_carry_label else 1, size=32)
+            vectors.append(v / np.linalg.norm(v))
+    return texts, labels, np.asarray(vectors, dtype=np.float32)
+
+
+def test_the_blend_follows_the_half_that_knows_the_labels() -> None:
+    texts, labels, vectors = _data(words_carry_label=False, vectors_carry_label=True)
+    assert choose_blend(texts, labels, vectors) > 0.5  # only the embeddings separate the labels
+    texts, labels, vectors = _data(words_carry_label=True, vectors_carry_label=False)
+    assert choose_blend(texts, labels, vectors) < 0.5  # only the words do
+
+
+def test_too_few_examples_keep_the_even_blend() -> None:
+    texts, labels, vectors = _data(words_carry_label=False, vectors_carry_label=True, per_label=1)
+    assert choose_blend(texts, labels, vectors) == 0.5
+
+
+def test_label_descriptions_teach_the_embedding_half() -> None:
+    texts, labels, vectors = _data(words_carry_label=False, vectors_carry_label=True, per_label=4)
+    # Descriptions embedded at each label's centre are extra examples for the embedding half only:
+    centre = {lab: vectors[[i for i, y in enumerate(labels) if y == lab]].mean(axis=0) for lab in LABELS}
+    described = [(lab, centre[lab]) for lab in LABELS for _ in range(30)]
+    plain = IssueModel.fit(texts, labels, vectors)
+    with_names = IssueModel.fit(texts, labels, vectors, label_texts=described)
+    probe = centre["rude"]
+    p_plain = plain.semantic.predict_proba(probe[None, :])[0][plain.labels.index("rude")]
+    p_named = with_names.semantic.predict_proba(probe[None, :])[0][with_names.labels.index("rude")]
+    assert p_named > p_plain
+    assert with_names.labels == plain.labels == sorted(LABELS)
