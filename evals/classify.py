@@ -127,6 +127,7 @@ def run_classify(
     train_idx = list(range(len(train)))
     y_true: list[str] = []
     y_pred: list[str] = []
+    unclear: list[bool] = []
     last_model: IssueModel | None = None
     if test is not None:
         folds = [(train_idx, list(range(len(train), len(rows))))]
@@ -141,6 +142,7 @@ def run_classify(
                                label_texts=label_texts)  # fmt: skip
         probs = model.probabilities_many([texts[i] for i in score_idx], vectors[score_idx])
         y_pred += [model.labels[j] for j in probs.argmax(axis=1)]
+        unclear += list(probs.max(axis=1) < model.unclear_below)
         y_true += [rows[i][1] for i in score_idx]
         last_model = model
         if len(folds) > 1:
@@ -148,6 +150,10 @@ def run_classify(
                  f"embedding weight {model.blend}")  # fmt: skip
     assert last_model is not None
     result = metrics(y_true, y_pred)
+    # Guesses the service would mark unclear (less sure than held-out guesses that were mostly wrong).
+    clear = [i for i, u in enumerate(unclear) if not u]
+    result["unclear_rate"] = round(1 - len(clear) / len(unclear), 4)
+    result["accuracy_when_clear"] = round(float(np.mean([y_true[i] == y_pred[i] for i in clear])), 4) if clear else None
     sample = [texts[i] for i in folds[-1][1]]
     result["ms_p50"], result["ms_p95"] = _latency(last_model, embedder, sample)
     result["seconds"] = round(time.perf_counter() - t_start, 1)
@@ -158,6 +164,7 @@ def run_classify(
 def print_summary(result: dict[str, Any], echo: Callable[[str], None]) -> None:
     echo(f"n={result['n']} accuracy={result['accuracy']} macro_f1={result['macro_f1']} "
          f"one text: p50 {result['ms_p50']} ms, p95 {result['ms_p95']} ms ({result['seconds']} s in all)")  # fmt: skip
+    echo(f"unclear: {result['unclear_rate']:.1%} of guesses; accuracy of the others {result['accuracy_when_clear']}")
     worst = sorted(result["per_label"].items(), key=lambda kv: kv[1]["f1"])[:10]
     for label, m in worst:
         echo(f"  {label:<40} f1 {m['f1']:.3f}  p {m['precision']:.3f}  r {m['recall']:.3f}  n {m['support']}")
@@ -178,6 +185,7 @@ def write_classify_report(report_dir: Path, result: dict[str, Any], *, data: Seq
     summary = [
         f"- n: {result['n']}", f"- accuracy: {result['accuracy']}", f"- macro F1: {result['macro_f1']}",
         f"- one text once warm, embedding included: p50 {result['ms_p50']} ms, p95 {result['ms_p95']} ms",
+        f"- unclear guesses: {result['unclear_rate']:.1%}; accuracy of the others: {result['accuracy_when_clear']}",
         f"- seconds: {result['seconds']}",
     ]  # fmt: skip
     path = report_dir / "classify.md"

@@ -83,6 +83,7 @@ def evaluate(services: Services, cases: list[DraftCase], *, echo: Any = print) -
     variant_pass, variants_total = 0, 0
     criterion_fail: Counter[str] = Counter()
     issue_hits, issue_total = 0, 0
+    unclear_hits, unclear_total = 0, 0  # issue-type guesses the classifier marked unclear, and how many were right
     exp_fail: list[tuple[str, str]] = []
     sims_j: list[float] = []
     sims_e: list[float] = []
@@ -109,6 +110,9 @@ def evaluate(services: Services, cases: list[DraftCase], *, echo: Any = print) -
         if case.expect.issue_type:
             issue_total += 1
             issue_hits += draft.classification.issue_type == case.expect.issue_type
+            if draft.classification.unclear:
+                unclear_total += 1
+                unclear_hits += draft.classification.issue_type == case.expect.issue_type
         if case.expect.severity:
             severity_total += 1
             severity_hits += draft.classification.severity == case.expect.severity
@@ -137,6 +141,10 @@ def evaluate(services: Services, cases: list[DraftCase], *, echo: Any = print) -
             c: round(1 - criterion_fail[c] / variants_total, 4) if variants_total else None for c in criteria
         },
         "issue_type_accuracy": round(issue_hits / issue_total, 4) if issue_total else None,
+        "issue_type_unclear": unclear_total,
+        "issue_type_accuracy_unclear": round(unclear_hits / unclear_total, 4) if unclear_total else None,
+        "issue_type_accuracy_clear": round((issue_hits - unclear_hits) / (issue_total - unclear_total), 4)
+        if issue_total > unclear_total else None,
         "severity_accuracy": round(severity_hits / severity_total, 4) if severity_total else None,
         "signals": {sig: _prf(c) for sig, c in sorted(signal_counts.items())} or None,
         "expectation_failures": len(exp_fail),
@@ -162,7 +170,8 @@ def run_drafts(
     echo(f"rubric pass rate (all variants): {result['rubric_pass_rate']} of {result['variants']} variants")
     for cid, rate in result["per_criterion_pass_rate"].items():
         echo(f"  {cid:<22} {rate}")
-    echo(f"issue-type accuracy: {result['issue_type_accuracy']}")
+    echo(f"issue-type accuracy: {result['issue_type_accuracy']} ({result['issue_type_unclear']} guesses unclear, "
+         f"right {result['issue_type_accuracy_unclear']}; the others right {result['issue_type_accuracy_clear']})")
     if result["severity_accuracy"] is not None:
         echo(f"severity accuracy: {result['severity_accuracy']}")
     for sig, m in (result["signals"] or {}).items():

@@ -81,9 +81,22 @@ class Complaint(BaseModel):
     language: Language | None = None
 
 
+class IssueGuess(BaseModel):
+    issue_type: str
+    probability: float
+
+
 class Classification(BaseModel):
     issue_type: str
     confidence: float
+    unclear: bool = Field(
+        default=False,
+        description="The issue type is a weak guess: held-out examples this unsure were wrong more often "
+        "than right. The reviewer should check it (see `alternatives`).",
+    )
+    alternatives: list[IssueGuess] = Field(
+        default_factory=list, description="The next likeliest issue types (probability >= 0.1), at most two."
+    )
     is_complaint: bool
     severity: Severity
     sentiment: Sentiment

@@ -25,17 +25,19 @@ from sklearn.pipeline import FeatureUnion, make_union
 from service.drafting.context import DraftContext
 from service.knowledge.pack import Taxonomy
 from service.language import detect as detect_language
-from service.models import Cause, Classification, Complaint, Language, Sentiment, Severity
+from service.models import Cause, Classification, Complaint, IssueGuess, Language, Sentiment, Severity
 from service.ports import Embedder
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = "ensemble-v3"  # bump when IssueModel's features or training change
+MODEL_VERSION = "ensemble-v4"  # bump when IssueModel's features or training change
 # The embedding model was trained on English, so Indonesian texts lean on the n-grams: their weight for
 # the embedding model is ID_SHIFT below the blend chosen for English. On our own complaint cases (280,
 # evals/datasets), 0.5 / 0.3 took issue-type accuracy from 0.807 (0.5 for both) to 0.839.
 ID_SHIFT = 0.2
 BLEND_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 BLEND_MARGIN = 0.01
+ALTERNATIVE_MIN = 0.1  # next likeliest issue types shown to the reviewer from this probability
+UNCLEAR_GRID = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
 def _weights(texts: Sequence[str], blend: float) -> np.ndarray:
@@ -55,35 +57,66 @@ def _fit_lexical(texts: Sequence[str], labels: Sequence[str]) -> tuple[LogisticR
     return LogisticRegression(C=30.0, max_iter=3000, class_weight="balanced").fit(features, labels), vectorizer
 
 
-def choose_blend(texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray, folds: int = 3) -> float:
-    """The embedding model's weight that classifies the training examples best when each is held out
-    (macro F1, 3-fold cross-validation); 0.5 when a label has too few examples to hold any out, or when
-    no weight beats 0.5 by BLEND_MARGIN."""
+@dataclass
+class HeldOut:
+    """Each training example's probabilities from both halves when it was held out of training."""
+
+    texts: Sequence[str]
+    truth: np.ndarray  # column index of each example's label
+    semantic: np.ndarray
+    lexical: np.ndarray
+
+    def blended(self, blend: float) -> np.ndarray:
+        w = _weights(self.texts, blend)[:, None]
+        return np.asarray(w * self.semantic + (1 - w) * self.lexical)
+
+
+def held_out(texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray, folds: int = 3) -> HeldOut | None:
+    """Cross-validated probabilities (3 folds); None when a label has too few examples to hold any out."""
     y = np.asarray(labels)
-    _, counts = np.unique(y, return_counts=True)
+    classes, counts = np.unique(y, return_counts=True)
     k = min(folds, int(counts.min()))
-    if k < 2 or len(counts) < 2:
-        return 0.5
-    p_sem = np.zeros((len(y), len(counts)))
+    if k < 2 or len(classes) < 2:
+        return None
+    p_sem = np.zeros((len(y), len(classes)))
     p_lex = np.zeros_like(p_sem)
-    classes = np.unique(y)
     for fit_idx, held_idx in StratifiedKFold(n_splits=k, shuffle=True, random_state=0).split(vectors, y):
         sem = _fit_semantic(vectors[fit_idx], y[fit_idx])
         lex, vectorizer = _fit_lexical([texts[i] for i in fit_idx], y[fit_idx])
         cols = np.searchsorted(classes, sem.classes_)
         p_sem[np.ix_(held_idx, cols)] = sem.predict_proba(vectors[held_idx])
         p_lex[np.ix_(held_idx, cols)] = lex.predict_proba(vectorizer.transform([texts[i].lower() for i in held_idx]))
-    truth = np.searchsorted(classes, y)
+    return HeldOut(texts, np.searchsorted(classes, y), p_sem, p_lex)
 
-    def macro_f1(blend: float) -> float:
-        w = _weights(texts, blend)[:, None]
-        pred = (w * p_sem + (1 - w) * p_lex).argmax(axis=1)
-        return float(f1_score(truth, pred, average="macro"))
 
-    scores = {blend: macro_f1(blend) for blend in BLEND_GRID}
+def choose_blend(texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray, *,
+                 held: HeldOut | None = None) -> float:  # fmt: skip
+    """The embedding model's weight that classifies the training examples best when each is held out
+    (macro F1, 3-fold cross-validation); 0.5 when a label has too few examples to hold any out, or when
+    no weight beats 0.5 by BLEND_MARGIN."""
+    held = held or held_out(texts, labels, vectors)
+    if held is None:
+        return 0.5
+    scores = {b: float(f1_score(held.truth, held.blended(b).argmax(axis=1), average="macro")) for b in BLEND_GRID}
     best = max(sorted(scores, key=lambda b: abs(b - 0.5)), key=lambda b: scores[b])
     # Held-out folds of a few hundred examples are noisy: move off the even blend only for a clear gain.
     return best if scores[best] >= scores[0.5] + BLEND_MARGIN else 0.5
+
+
+def unclear_threshold(probabilities: np.ndarray, truth: np.ndarray, min_count: int = 5) -> float:
+    """The confidence below which held-out guesses were wrong more often than right: a guess under it
+    is reported as unclear. 0 when even the least confident guesses were mostly right."""
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == truth
+    mostly_wrong = [t for t in UNCLEAR_GRID
+                    if (confidence < t).sum() >= min_count and correct[confidence < t].mean() < 0.5]  # fmt: skip
+    if not mostly_wrong:
+        return 0.0
+    # The highest such cut, lowered as far as it flags the same training guesses (unseen confidences
+    # between them and the cut are not evidence of anything).
+    flagged = (confidence < max(mostly_wrong)).sum()
+    return next(t for t in UNCLEAR_GRID if (confidence < t).sum() == flagged)
+
 
 NEGATIVE = re.compile(
     r"\b(?:not|never|no|late|broken|damaged|wrong|worst|terrible|awful|angry|disappointed|refund|charged|"
@@ -129,6 +162,7 @@ class IssueModel:
     lexical: LogisticRegression
     vectorizer: FeatureUnion
     blend: float = 0.5  # weight of the embedding model for English; Indonesian gets ID_SHIFT less
+    unclear_below: float = 0.0  # a top probability under this is reported as unclear (unclear_threshold)
 
     @classmethod
     def fit(
@@ -138,7 +172,9 @@ class IssueModel:
         """Train on texts with their labels and their (already computed) sentence embeddings;
         ``label_texts`` are (label, embedding) pairs of label names or descriptions."""
         vectors = np.asarray(vectors, dtype=np.float32)
-        blend = choose_blend(texts, labels, vectors)
+        held = held_out(texts, labels, vectors)
+        blend = choose_blend(texts, labels, vectors, held=held)
+        unclear_below = unclear_threshold(held.blended(blend), held.truth) if held is not None else 0.0
         known = set(labels)
         extra = [(lab, v) for lab, v in label_texts if lab in known]
         sem_x = np.vstack([vectors, *[v[None, :] for _, v in extra]]) if extra else vectors
@@ -146,7 +182,7 @@ class IssueModel:
         lexical, vectorizer = _fit_lexical(texts, labels)
         assert list(semantic.classes_) == list(lexical.classes_)
         return cls(labels=list(semantic.classes_), semantic=semantic, lexical=lexical, vectorizer=vectorizer,
-                   blend=blend)  # fmt: skip
+                   blend=blend, unclear_below=unclear_below)  # fmt: skip
 
     @classmethod
     def cached(cls, taxonomy: Taxonomy, embedder: Embedder, cache_dir: Path | None) -> IssueModel:
@@ -264,14 +300,16 @@ def classify(
     model: IssueModel,
 ) -> Classification:
     """Classify a (redacted) complaint text whose embedding has already been computed."""
-    issue_id, confidence = model.predict(text, embedding)
+    probs = model.probabilities(text, embedding)
+    ranked = sorted(zip(model.labels, probs, strict=True), key=lambda lp: float(lp[1]), reverse=True)
+    issue_id, confidence = ranked[0][0], float(ranked[0][1])
     issue = taxonomy.issue(issue_id)
     if not issue.is_complaint and _reads_as_complaint(text, confidence):
         # "Wow great job, third late delivery this month" is not praise: take the likeliest complaint type.
-        probs = model.probabilities(text, embedding)
-        ranked = sorted(zip(model.labels, probs, strict=True), key=lambda lp: lp[1], reverse=True)
         issue_id, p = next((lab, p) for lab, p in ranked if taxonomy.issue(lab).is_complaint)
         confidence, issue = float(p), taxonomy.issue(issue_id)
+    alternatives = [IssueGuess(issue_type=lab, probability=round(float(p), 3))
+                    for lab, p in ranked if lab != issue_id and p >= ALTERNATIVE_MIN][:2]  # fmt: skip
     signals = detect_signals(text, context, taxonomy)
     at_fault = context.brand_at_fault()
     if at_fault:
@@ -283,6 +321,8 @@ def classify(
     return Classification(
         issue_type=issue_id,
         confidence=round(confidence, 3),
+        unclear=confidence < model.unclear_below,
+        alternatives=alternatives,
         is_complaint=issue.is_complaint,
         severity=_severity(issue.default_severity, signals, taxonomy, complaint, issue.is_complaint),
         sentiment=_sentiment(text, issue.is_complaint),

@@ -22,7 +22,9 @@ def test_create_draft_returns_the_complete_contract(client: TestClient) -> None:
     d = r.json()
     assert d["status"] == "pending_review"
     c = d["classification"]
-    assert set(c) == {"issue_type", "confidence", "is_complaint", "severity", "sentiment", "language", "cause", "at_fault", "signals"}
+    assert set(c) == {"issue_type", "confidence", "unclear", "alternatives", "is_complaint", "severity", "sentiment",
+                      "language", "cause", "at_fault", "signals"}  # fmt: skip
+    assert c["unclear"] is False
     assert c["issue_type"] == "delivery_delay" and c["language"] == "en" and "repeat_contact" in c["signals"]
     assert 0 <= c["confidence"] <= 1
     assert d["sources"] and {"id", "kind", "title", "snippet", "score"} <= set(d["sources"][0])
@@ -87,7 +89,13 @@ def test_unknown_draft_is_a_404_problem(client: TestClient) -> None:
 
 def test_classify_and_tone_check(client: TestClient) -> None:
     r = client.post("/v1/classify", json={"complaint": {"text": "Someone logged into my account and changed my password", "channel": "email"}})
-    assert r.status_code == 200 and r.json()["issue_type"] == "account_access"
+    assert r.status_code == 200 and r.json()["issue_type"] == "account_access" and r.json()["unclear"] is False
+
+    # A message that names no problem is a weak guess: flagged for the reviewer, with the runners-up.
+    vague = client.post("/v1/classify", json={"complaint": {"text": "I need help with something", "channel": "chat"}}).json()
+    assert vague["unclear"] is True and vague["confidence"] < 0.3
+    assert 1 <= len(vague["alternatives"]) <= 2 and vague["issue_type"] not in {a["issue_type"] for a in vague["alternatives"]}
+    assert all(0.1 <= a["probability"] <= vague["confidence"] for a in vague["alternatives"])
 
     bad = client.post("/v1/tone/check", json={"text": "CALM DOWN!!! You should have read the FAQ.", "channel": "twitter"})
     assert bad.status_code == 200

@@ -42,7 +42,9 @@ def test_eval_classify_cv_and_test_file_with_report(tmp_path: Path) -> None:
     r = runner.invoke(app, ["eval", "classify", "--train", str(train), "--cv", "2", "--json"])
     assert r.exit_code == 0, r.output
     out = last_json(r.output)
-    assert set(out) == {"n", "accuracy", "macro_f1", "per_label", "ms_p50", "ms_p95", "seconds"}
+    assert set(out) == {"n", "accuracy", "macro_f1", "per_label", "ms_p50", "ms_p95", "seconds",
+                        "unclear_rate", "accuracy_when_clear"}  # fmt: skip
+    assert 0 <= out["unclear_rate"] <= 1
     assert out["n"] == 24 and set(out["per_label"]) == set(LABELLED)
     assert set(out["per_label"]["late"]) == {"precision", "recall", "f1", "support"}
     assert out["accuracy"] > 0.5

@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from service.drafting.classify import IssueModel, choose_blend
+from service.drafting.classify import IssueModel, choose_blend, unclear_threshold
 
 LABELS = ["late", "charged", "rude", "broken"]
 WORDS = {"late": "delivery late waiting", "charged": "charged twice billing", "rude": "rude courier shouted",
@@ -57,3 +57,16 @@ def test_label_descriptions_teach_the_embedding_half() -> None:
     p_named = with_names.semantic.predict_proba(probe[None, :])[0][with_names.labels.index("rude")]
     assert p_named > p_plain
     assert with_names.labels == plain.labels == sorted(LABELS)
+
+
+def test_unclear_below_the_confidence_where_held_out_guesses_were_mostly_wrong() -> None:
+    # 40 held-out guesses over 2 labels: the unsure ones (top probability 0.52) are mostly wrong.
+    sure_right = [[0.9, 0.1]] * 30
+    unsure = [[0.52, 0.48]] * 10
+    probabilities = np.asarray(sure_right + unsure)
+    truth = np.asarray([0] * 30 + [1] * 7 + [0] * 3)  # 3 of the 10 unsure guesses right
+    assert unclear_threshold(probabilities, truth) == 0.55  # just above 0.52, below the sure ones
+    truth_all_right = np.asarray([0] * 40)
+    assert unclear_threshold(probabilities, truth_all_right) == 0.0
+    # too few unsure guesses to judge: no threshold
+    assert unclear_threshold(probabilities[25:34], np.asarray([0] * 5 + [1] * 4), min_count=5) == 0.0
