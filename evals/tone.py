@@ -8,7 +8,6 @@ with that label should fail and all others pass, which gives precision, recall a
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,9 @@ from rich.progress import Progress
 
 from service.drafting.context import DraftContext
 from service.drafting.pipeline import DraftingPipeline
+from service.errors import InvalidInput
 from service.models import Channel, Complaint
+from service.tone.evaluate import ToneCase, check_criteria, evaluate_tone
 
 from evals.report import bar_chart, provenance, write_markdown
 
@@ -50,48 +51,29 @@ def run_tone(
     public: bool | None,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    known = [c.id for c in pipeline.pack.rubric.criteria]
-    if criteria:
-        unknown = [c for c in criteria if c not in known]
-        if unknown:
-            raise ValueError(f"unknown criteria {', '.join(unknown)}; the rubric has {', '.join(known)}")
-    passed_n = 0
-    per_criterion_fail: Counter[str] = Counter()
-    tp = fp = fn = tn = 0
-    examples: list[tuple[str, str, list[str]]] = []
+    try:
+        check_criteria(pipeline, criteria)
+    except InvalidInput as exc:
+        raise ValueError(exc.detail) from exc
+    cases = []
+    for line in lines:
+        ch = Channel(line.get("channel") or channel)
+        pub = line.get("public")
+        pub = bool(pub) if pub is not None else (public if public is not None else False)
+        complaint = Complaint(text=line["complaint"], channel=ch, public=pub) if line.get("complaint") else None
+        cases.append(ToneCase(text=line["text"], channel=ch, public=pub, complaint=complaint,
+                              context=DraftContext.model_validate(line.get("context") or {}),
+                              label=str(line.get("label")) if line.get("label") is not None else None))  # fmt: skip
     with Progress(transient=True) as progress:
-        task = progress.add_task("checking", total=len(lines))
-        for line in lines:
-            ch = Channel(line.get("channel") or channel)
-            pub = line.get("public")
-            pub = bool(pub) if pub is not None else (public if public is not None else False)
-            complaint = (
-                Complaint(text=line["complaint"], channel=ch, public=pub) if line.get("complaint") else None
-            )
-            verdict = pipeline.check_text(line["text"], complaint=complaint, channel=ch, public=pub,
-                                          context=DraftContext.model_validate(line.get("context") or {}))  # fmt: skip
-            failed = [c.id for c in verdict.criteria if not c.passed]
-            per_criterion_fail.update(failed)
-            ok = verdict.passed if not criteria else not any(c in failed for c in criteria)
-            passed_n += ok
-            if fail_label is not None:
-                should_fail = str(line.get("label")) == fail_label
-                tp += should_fail and not ok
-                fp += (not should_fail) and not ok
-                fn += should_fail and ok
-                tn += (not should_fail) and ok
-                if should_fail == ok and len(examples) < 15:
-                    examples.append(("missed failure" if should_fail else "false alarm", line["text"][:160], failed))
-            progress.advance(task)
-    n = len(lines)
-    result: dict[str, Any] = {"n": n, "pass_rate": round(passed_n / n, 4)}
-    if fail_label is not None:
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        result |= {"accuracy": round((tp + tn) / n, 4), "precision_fail": round(precision, 4),
-                   "recall_fail": round(recall, 4), "f1_fail": round(f1, 4)}  # fmt: skip
-    result["_per_criterion_pass"] = {c: round(1 - per_criterion_fail[c] / n, 4) for c in known}
+        task = progress.add_task("checking", total=len(cases))
+        evaluation = evaluate_tone(pipeline, cases, criteria=criteria, fail_label=fail_label,
+                                   on_case=lambda: progress.advance(task))  # fmt: skip
+    examples = []
+    for i in evaluation.disagreements()[:15]:
+        r = evaluation.results[i]
+        examples.append(("missed failure" if r.expected_to_fail else "false alarm", cases[i].text[:160], r.failed))
+    result = dict(evaluation.summary)
+    result["_per_criterion_pass"] = evaluation.per_criterion_pass_rate
     result["_examples"] = examples
     return result
 

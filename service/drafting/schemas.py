@@ -92,14 +92,17 @@ class ToneCheckRequest(BaseModel):
     public: StrictBool | None = None
     context: DraftContext = Field(default_factory=DraftContext)
 
-    def resolved(self, public_channels: Collection[Channel]) -> tuple[Complaint | None, Channel, bool]:
-        """The complaint, channel and visibility to check against, filling what was not given."""
+    def resolved(
+        self, public_channels: Collection[Channel], *, channel: Channel = Channel.chat, public: bool | None = None
+    ) -> tuple[Complaint | None, Channel, bool]:
+        """The complaint, channel and visibility to check against: what this request gives, else its
+        complaint's, else the defaults (``public`` None: whether the channel is public)."""
         complaint = self.complaint.to_domain(public_channels) if self.complaint else None
-        channel = self.channel or (complaint.channel if complaint else Channel.chat)
+        ch = self.channel or (complaint.channel if complaint else channel)
         if self.public is not None:
-            public = self.public
+            visible = self.public
         elif complaint is not None and self.channel is None:
-            public = complaint.public
+            visible = complaint.public
         else:
-            public = channel in public_channels
-        return complaint, channel, public
+            visible = ch in public_channels if public is None else public
+        return complaint, ch, visible

@@ -1,0 +1,51 @@
+"""The HTTP contract of ``POST /v1/tone/evaluate``: many texts in, per-text verdicts and a summary out."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from service.drafting.schemas import ToneCheckRequest
+from service.models import Channel, RubricVerdict
+
+MAX_ITEMS = 500
+
+
+class ToneItem(ToneCheckRequest):
+    label: str | None = Field(default=None, max_length=100, description="Your own label for this text.")
+
+
+class ToneEvaluateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[ToneItem] = Field(min_length=1, max_length=MAX_ITEMS, description="1 to 500 texts.")
+    criteria: list[str] | None = Field(
+        default=None, description="A text passes when it passes all of these; default: the overall verdict."
+    )
+    fail_label: str | None = Field(
+        default=None, description="Items with this label should fail and all others pass: adds accuracy, "
+        "precision, recall and F1 of failing to the summary.",
+    )
+    channel: Channel = Field(default=Channel.chat, description="Channel of items that give none.")
+    public: StrictBool = Field(default=False, description="Visibility of items that give none.")
+
+
+class ToneSummary(BaseModel):
+    n: int
+    pass_rate: float
+    accuracy: float | None = None
+    precision_fail: float | None = None
+    recall_fail: float | None = None
+    f1_fail: float | None = None
+    per_criterion_pass_rate: dict[str, float]
+
+
+class ToneItemResult(BaseModel):
+    index: int
+    label: str | None
+    passed: bool
+    failed: list[str] = Field(description="Criteria this text failed.")
+    verdict: RubricVerdict
+
+
+class ToneEvaluateResponse(BaseModel):
+    summary: ToneSummary
+    items: list[ToneItemResult]
