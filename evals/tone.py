@@ -32,6 +32,9 @@ def load_tone_lines(path: Path, labels: set[str] | None = None) -> list[dict[str
             obj = json.loads(line)
             if not isinstance(obj.get("text"), str) or not obj["text"].strip():
                 raise ValueError("no text")
+            fail = obj.get("fail")
+            if fail is not None and not (isinstance(fail, list) and all(isinstance(c, str) for c in fail)):
+                raise ValueError("'fail' must be a list of criterion ids")
         except (json.JSONDecodeError, ValueError, AttributeError) as exc:
             raise ValueError(f"{path}:{n}: each line needs a non-empty 'text' ({exc})") from exc
         if labels is None or str(obj.get("label")) in labels:
@@ -55,15 +58,20 @@ def run_tone(
         check_criteria(pipeline, criteria)
     except InvalidInput as exc:
         raise ValueError(exc.detail) from exc
+    known = {c.id for c in pipeline.pack.rubric.criteria}
     cases = []
-    for line in lines:
+    for n, line in enumerate(lines, start=1):
+        unknown = sorted(set(line.get("fail") or ()) - known)
+        if unknown:
+            raise ValueError(f"line {n} ({line.get('id', 'no id')}): unknown criteria in 'fail': {', '.join(unknown)}")
         ch = Channel(line.get("channel") or channel)
         pub = line.get("public")
         pub = bool(pub) if pub is not None else (public if public is not None else False)
         complaint = Complaint(text=line["complaint"], channel=ch, public=pub) if line.get("complaint") else None
         cases.append(ToneCase(text=line["text"], channel=ch, public=pub, complaint=complaint,
                               context=DraftContext.model_validate(line.get("context") or {}),
-                              label=str(line.get("label")) if line.get("label") is not None else None))  # fmt: skip
+                              label=str(line.get("label")) if line.get("label") is not None else None,
+                              expected_fail=line.get("fail")))  # fmt: skip
     with Progress(transient=True) as progress:
         task = progress.add_task("checking", total=len(cases))
         evaluation = evaluate_tone(pipeline, cases, criteria=criteria, fail_label=fail_label,
@@ -84,8 +92,14 @@ def print_tone(result: dict[str, Any], echo: Callable[[str], None]) -> None:
         line += (f" accuracy={result['accuracy']} precision_fail={result['precision_fail']} "
                  f"recall_fail={result['recall_fail']} f1_fail={result['f1_fail']}")  # fmt: skip
     echo(line)
+    per = result.get("per_criterion")
     for cid, rate in result["_per_criterion_pass"].items():
-        echo(f"  {cid:<22} {rate}")
+        extra = ""
+        if per:
+            m = per[cid]
+            extra = (f"  failing: precision {m['precision_fail']:.3f} recall {m['recall_fail']:.3f} "
+                     f"f1 {m['f1_fail']:.3f} (labelled {m['support']}, flagged {m['flagged']})")  # fmt: skip
+        echo(f"  {cid:<22} {rate}{extra}")
     for kind, text, failed in result["_examples"][:10]:
         echo(f"  {kind}: {text!r} failed={failed}")
 
@@ -95,8 +109,15 @@ def write_tone_report(report_dir: Path, result: dict[str, Any], *, data: Path, v
     per = result["_per_criterion_pass"]
     bar_chart(report_dir / "per_criterion.png", list(per), list(per.values()), title="Pass rate per criterion",
               xlabel="pass rate")  # fmt: skip
-    summary = [f"- {k}: {v}" for k, v in result.items() if not k.startswith("_")]
-    table = ["| criterion | pass rate |", "|---|---|", *[f"| {c} | {r} |" for c, r in per.items()]]
+    labelled = result.get("per_criterion")
+    summary = [f"- {k}: {v}" for k, v in result.items() if not k.startswith("_") and k != "per_criterion"]
+    if labelled:
+        table = ["| criterion | pass rate | precision of failing | recall of failing | F1 | labelled to fail | flagged |",
+                 "|---|---|---|---|---|---|---|",
+                 *[f"| {c} | {r} | {labelled[c]['precision_fail']} | {labelled[c]['recall_fail']} | {labelled[c]['f1_fail']} "
+                   f"| {labelled[c]['support']} | {labelled[c]['flagged']} |" for c, r in per.items()]]  # fmt: skip
+    else:
+        table = ["| criterion | pass rate |", "|---|---|", *[f"| {c} | {r} |" for c, r in per.items()]]
     errors = [f"- {kind}: {text!r} (failed: {', '.join(f) or 'none'})" for kind, text, f in result["_examples"]]
     path = report_dir / "tone.md"
     write_markdown(path, "Tone evaluation", [

@@ -2,7 +2,9 @@
 
 A text passes when it passes every named criterion (none named: the rubric's overall verdict). With a
 fail label, texts with that label should fail and all others pass, which gives precision, recall and F1
-of failing: how well the rubric catches what a team calls a bad reply.
+of failing: how well the rubric catches what a team calls a bad reply. Texts labelled per criterion
+(``expected_fail``: the criteria a reviewer says the text breaks, [] for a good one) give the same
+figures for each criterion, and should fail when they break any named criterion.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class ToneCase:
     complaint: Complaint | None = None
     context: DraftContext = field(default_factory=DraftContext)
     label: str | None = None
+    expected_fail: list[str] | None = None  # criteria a reviewer says this text breaks
 
 
 @dataclass
@@ -33,7 +36,7 @@ class CaseResult:
     passed: bool
     failed: list[str]
     verdict: RubricVerdict
-    expected_to_fail: bool | None  # None without a fail label
+    expected_to_fail: bool | None  # None without a fail label or per-criterion labels
 
 
 @dataclass
@@ -55,6 +58,21 @@ def check_criteria(pipeline: DraftingPipeline, criteria: Sequence[str] | None) -
         raise InvalidInput(f"unknown criteria {', '.join(unknown)}; the rubric has {', '.join(known)}")
 
 
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision_fail": round(precision, 4), "recall_fail": round(recall, 4), "f1_fail": round(f1, 4)}
+
+
+def _expected(case: ToneCase, criteria: Sequence[str] | None, fail_label: str | None) -> bool | None:
+    if fail_label is not None:
+        return case.label == fail_label
+    if case.expected_fail is not None:
+        return any(c in case.expected_fail for c in criteria) if criteria else bool(case.expected_fail)
+    return None
+
+
 def evaluate_tone(
     pipeline: DraftingPipeline,
     cases: Sequence[ToneCase],
@@ -72,21 +90,29 @@ def evaluate_tone(
         failed = [c.id for c in verdict.criteria if not c.passed]
         per_criterion_fail.update(failed)
         passed = verdict.passed if not criteria else not any(c in failed for c in criteria)
-        expected = (case.label == fail_label) if fail_label is not None else None
+        expected = _expected(case, criteria, fail_label)
         results.append(CaseResult(passed=passed, failed=failed, verdict=verdict, expected_to_fail=expected))
         if on_case is not None:
             on_case()
     n = len(results)
     summary: dict[str, Any] = {"n": n, "pass_rate": round(sum(r.passed for r in results) / n, 4) if n else None}
-    if fail_label is not None and n:
-        tp = sum(r.expected_to_fail and not r.passed for r in results)
-        fp = sum((not r.expected_to_fail) and not r.passed for r in results)
-        fn = sum(r.expected_to_fail and r.passed for r in results)
-        tn = n - tp - fp - fn
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        summary |= {"accuracy": round((tp + tn) / n, 4), "precision_fail": round(precision, 4),
-                    "recall_fail": round(recall, 4), "f1_fail": round(f1, 4)}  # fmt: skip
+    judged = [r for r in results if r.expected_to_fail is not None]
+    if judged:
+        tp = sum(r.expected_to_fail and not r.passed for r in judged)
+        fp = sum((not r.expected_to_fail) and not r.passed for r in judged)
+        fn = sum(r.expected_to_fail and r.passed for r in judged)
+        tn = len(judged) - tp - fp - fn
+        summary |= {"accuracy": round((tp + tn) / len(judged), 4), **_prf(tp, fp, fn)}
+    labelled = [(case, r) for case, r in zip(cases, results, strict=True) if case.expected_fail is not None]
+    if labelled:  # each criterion's own precision and recall of failing, against the reviewers' labels
+        per_criterion = {}
+        for c in pipeline.pack.rubric.criteria:
+            want = [c.id in case.expected_fail for case, _ in labelled]  # type: ignore[operator]
+            got = [c.id in r.failed for _, r in labelled]
+            tp = sum(w and g for w, g in zip(want, got, strict=True))
+            fp = sum(g and not w for w, g in zip(want, got, strict=True))
+            fn = sum(w and not g for w, g in zip(want, got, strict=True))
+            per_criterion[c.id] = {**_prf(tp, fp, fn), "support": sum(want), "flagged": sum(got)}
+        summary["per_criterion"] = per_criterion
     per = {c.id: round(1 - per_criterion_fail[c.id] / n, 4) if n else 0.0 for c in pipeline.pack.rubric.criteria}
     return ToneEvaluation(summary=summary, per_criterion_pass_rate=per, results=results)

@@ -12,6 +12,11 @@ MAX_ITEMS = 500
 
 class ToneItem(ToneCheckRequest):
     label: str | None = Field(default=None, max_length=100, description="Your own label for this text.")
+    fail: list[str] | None = Field(
+        default=None, max_length=20,
+        description="The criteria a reviewer says this text breaks ([] for a good one): adds each "
+        "criterion's precision and recall of failing to the summary.",
+    )
 
 
 class ToneEvaluateRequest(BaseModel):
@@ -28,6 +33,14 @@ class ToneEvaluateRequest(BaseModel):
     public: StrictBool = Field(default=False, description="Visibility of items that give none.")
 
 
+class CriterionAgreement(BaseModel):
+    precision_fail: float
+    recall_fail: float
+    f1_fail: float
+    support: int = Field(description="Texts labelled as breaking this criterion.")
+    flagged: int = Field(description="Texts the rubric failed on this criterion.")
+
+
 class ToneSummary(BaseModel):
     n: int
     pass_rate: float
@@ -36,6 +49,7 @@ class ToneSummary(BaseModel):
     recall_fail: float | None = None
     f1_fail: float | None = None
     per_criterion_pass_rate: dict[str, float]
+    per_criterion: dict[str, CriterionAgreement] | None = None
 
 
 class ToneItemResult(BaseModel):

@@ -43,7 +43,7 @@ def test_a_batch_gets_verdicts_and_the_eval_tone_summary(client: TestClient, tmp
                                    "--fail-label", "bad", "--json"])  # fmt: skip
     assert cli.exit_code == 0, cli.output
     printed = json.loads(cli.output.strip().splitlines()[-1])
-    assert printed == {k: v for k, v in summary.items() if k != "per_criterion_pass_rate"}
+    assert printed == {k: v for k, v in summary.items() if k != "per_criterion_pass_rate" and v is not None}
 
 
 def test_request_defaults_fill_items_that_give_no_channel(client: TestClient) -> None:
@@ -65,3 +65,23 @@ def test_bad_batches_are_problems(client: TestClient) -> None:
     assert too_many.status_code == 422 and too_many.headers["content-type"].startswith("application/problem+json")
     empty = client.post("/v1/tone/evaluate", json={"items": []})
     assert empty.status_code == 422
+
+
+def test_texts_labelled_per_criterion_get_each_criteria_precision_and_recall(client: TestClient) -> None:
+    items = [
+        {"text": "CALM DOWN!!! Read the FAQ.", "fail": ["calm", "courteous"]},
+        {"text": "WHY would we refund that?!!", "fail": ["calm"]},
+        {"text": "Sorry your parcel is late, Rina. Please DM us the order number and we'll trace it.", "fail": []},
+        {"text": "Thanks for waiting! We'll check your order now.", "fail": ["calm"]},  # a label the rubric disputes
+    ]
+    out = client.post("/v1/tone/evaluate", json={"items": items}).json()
+    calm = out["summary"]["per_criterion"]["calm"]
+    assert calm["support"] == 3 and calm["flagged"] == 2  # one friendly "!" is style, not shouting
+    assert calm["precision_fail"] == 1.0 and calm["recall_fail"] == round(2 / 3, 4)
+    assert out["summary"]["per_criterion"]["no_pii"] == {
+        "precision_fail": 0.0, "recall_fail": 0.0, "f1_fail": 0.0, "support": 0, "flagged": 0}
+    # overall: a text labelled with any failure should fail the rubric
+    assert out["summary"]["accuracy"] == 0.75 and out["summary"]["recall_fail"] == round(2 / 3, 4)
+
+    bad = client.post("/v1/tone/evaluate", json={"items": [{"text": "ok", "fail": ["politeness"]}]})
+    assert bad.status_code == 422 and "items[0].fail" in bad.json()["detail"]

@@ -51,3 +51,17 @@ def test_every_eval_dataset_validates(path: Path, pack) -> None:  # type: ignore
     assert len({c.id for c in cases}) == len(cases)
     for c in cases:
         assert c.expect.issue_type is None or c.expect.issue_type in pack.issue_ids
+
+
+@pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "evals" / "datasets" / "tone").glob("*.jsonl")), ids=lambda p: p.name)
+def test_every_reply_dataset_validates(path: Path, pack) -> None:  # type: ignore[no-untyped-def]
+    from evals.tone import load_tone_lines
+
+    lines = load_tone_lines(path)
+    criteria = {c.id for c in pack.rubric.criteria}
+    assert len({line["id"] for line in lines}) == len(lines)
+    for line in lines:
+        assert set(line.get("fail") or ()) <= criteria, line["id"]
+        assert line.get("language") in {"en", "id"}, line["id"]
+        channel = pack.brand.channels[line["channel"]]
+        assert line["public"] == channel.public, line["id"]

@@ -103,3 +103,18 @@ def test_eval_drafts_with_a_report(tmp_path: Path) -> None:
     assert {"per_criterion_pass_rate", "issue_type_accuracy", "expectation_failures", "ms_p50", "ms_p95"} <= set(out)
     report = (tmp_path / "rep" / "drafts.md").read_text(encoding="utf-8")
     assert "rubric" in report and "sha256" in report and (tmp_path / "rep" / "per_criterion.png").exists()
+
+
+def test_eval_tone_with_per_criterion_labels(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "replies.jsonl", [
+        {"id": "a", "text": "CALM DOWN!!! Read the FAQ.", "fail": ["calm", "courteous"]},
+        {"id": "b", "text": "Sorry your parcel is late. Please DM us the order number and we'll trace it.", "fail": []},
+    ])  # fmt: skip
+    r = runner.invoke(app, ["eval", "tone", "--data", str(data), "--criterion", "all", "--json"])
+    assert r.exit_code == 0, r.output
+    out = last_json(r.output)
+    assert out["accuracy"] == 1.0 and out["per_criterion"]["calm"]["support"] == 1
+    assert out["per_criterion"]["calm"]["recall_fail"] == 1.0 and "labelled 1, flagged 1" in r.output
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"id": "x", "text": "hi", "fail": ["politeness"]}])
+    r = runner.invoke(app, ["eval", "tone", "--data", str(bad), "--criterion", "all"])
+    assert r.exit_code == 1 and "unknown criteria in 'fail': politeness" in r.output
