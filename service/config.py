@@ -55,6 +55,15 @@ class KnowledgeSettings(BaseModel):
     )
 
 
+class ToneSettings(BaseModel):
+    learned: bool = Field(
+        default=False,
+        description="Score English replies with the learned tone signals (impolite, offensive, irony) "
+        "shipped in the package, at the thresholds the rubric file sets. Off by default: on our own "
+        "reply cases they add false alarms and catch little yet (see the README).",
+    )
+
+
 class PromptSettings(BaseModel):
     dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Versioned prompt files.")
 
@@ -96,6 +105,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = EmbeddingSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     prompts: PromptSettings = PromptSettings()
+    tone: ToneSettings = ToneSettings()
     llm: LLMSettings = LLMSettings()
     auth: AuthSettings = AuthSettings()
 

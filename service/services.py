@@ -97,10 +97,16 @@ def build_services(
     llm = LLMComposer(chat, draft_prompt, pack.brand.name) if chat else None
     refs = {"draft_reply": draft_prompt.ref_str} if llm else {}
     clock = clock or SystemClock()
+    tone_signals = None
+    if settings.tone.learned:
+        from service.tone.learned import ToneSignals
+
+        tone_signals = ToneSignals.load()
+        refs["tone_signals"] = tone_signals.version
     pipeline = DraftingPipeline(
         pack=pack, embedder=embedder, index=index, store=store,
         issue_model=IssueModel.cached(pack.taxonomy, embedder, settings.knowledge.model_cache), clock=clock, llm=llm,
-        top_k=settings.chroma.top_k, min_score=settings.chroma.min_score, prompt_refs=refs,
+        top_k=settings.chroma.top_k, min_score=settings.chroma.min_score, prompt_refs=refs, tone_signals=tone_signals,
     )  # fmt: skip
     review = ReviewService(store=store, pipeline=pipeline, clock=clock)
     return Services(settings, pack, embedder, index, index_error, store, prompts, chat, pipeline, review, clock)

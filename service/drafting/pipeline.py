@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from service import language as lang_detect
@@ -25,6 +26,7 @@ from service.models import Channel, Classification, Complaint, Draft, Language, 
 from service.ports import Clock, DraftStore, Embedder, IndexRecord, PassageIndex
 from service.review.audit import AuditEntry, text_hash
 from service.tone.checks import CheckContext, check, content_words
+from service.tone.learned import ToneSignals
 
 log = logging.getLogger(__name__)
 PROBLEM_MIN_FIT = 0.45  # below this, the playbook's general problem phrase is used
@@ -55,12 +57,14 @@ class DraftingPipeline:
         top_k: int = 4,
         min_score: float = 0.25,
         prompt_refs: dict[str, str] | None = None,
+        tone_signals: ToneSignals | None = None,
     ) -> None:
         self.pack, self.embedder, self.index, self.store = pack, embedder, index, store
         self.issue_model, self.clock, self.llm = issue_model, clock, llm
         self.composer = PlaybookComposer()
         self.top_k, self.min_score = top_k, min_score
         self.prompt_refs = prompt_refs or {}
+        self.tone_signals = tone_signals
         self._contacts = list(pack.brand.contacts.values())
         self.public_channels = frozenset(ch for ch, rule in pack.brand.channels.items() if rule.public)
         self._all_facts = pack.all_facts()
@@ -180,14 +184,25 @@ class DraftingPipeline:
             log.warning("retrieval failed, drafting from the playbook alone: %s", exc.detail)
             return [], f"retrieval failed: {exc.detail}"
 
+    def checked(self, texts: Sequence[str], ctx: CheckContext) -> list[RubricVerdict]:
+        """The rubric's verdict on each text, with the learned tone signals for texts in their language."""
+        learned: list[dict[str, float]] = [{} for _ in texts]
+        if self.tone_signals is not None:
+            idx = [i for i, t in enumerate(texts) if lang_detect.detect(t).value == self.tone_signals.language]
+            vectors = self.embedder.embed([texts[i] for i in idx]) if idx else []
+            for i, vec in zip(idx, vectors, strict=True):
+                learned[i] = self.tone_signals.score(texts[i], vec)
+        return [check(t, rubric=self.pack.rubric, ctx=replace(ctx, learned=lr)) for t, lr in zip(texts, learned, strict=True)]
+
     def _compose(self, req: ComposeRequest, ctx: CheckContext) -> list[Variant]:
         def as_variants(items: list[Composed], generator: str, reason: str | None = None) -> list[Variant]:
+            verdicts = self.checked([c.text for c in items], ctx)
             return [
                 Variant(
                     id=f"v{i + 1}", text=c.text, generator=generator, fallback_reason=reason,
-                    structure=c.structure, rubric=check(c.text, rubric=self.pack.rubric, ctx=ctx),
+                    structure=c.structure, rubric=verdict,
                 )  # fmt: skip
-                for i, c in enumerate(items)
+                for i, (c, verdict) in enumerate(zip(items, verdicts, strict=True))
             ]
 
         if self.llm is None:
@@ -283,7 +298,7 @@ class DraftingPipeline:
             channel=draft.complaint.channel, public=draft.complaint.public,
             language=draft.classification.language, u=u, context=u.context,
         )  # fmt: skip
-        return check(text, rubric=self.pack.rubric, ctx=ctx)
+        return self.checked([text], ctx)[0]
 
     def learn(self, draft: Draft) -> bool:
         """Add an approved reply to the past replies, so the next similar complaint retrieves it.
@@ -323,5 +338,5 @@ class DraftingPipeline:
         u = self.understand(complaint, context) if complaint else None
         language = u.classification.language if u else None
         ctx = self.check_context(channel=channel, public=public, language=language, u=u, context=context)
-        return check(text, rubric=self.pack.rubric, ctx=ctx)
+        return self.checked([text], ctx)[0]
 

@@ -9,7 +9,7 @@ rubric's threshold. A model judge may add scores later; it never replaces these 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -42,6 +42,7 @@ class CheckContext:
     allowed_facts: Sequence[str] = ()  # policy facts: the only source of amounts and timelines
     brand: Brand | None = None
     extra_allowed_pii: Sequence[str] = field(default_factory=tuple)
+    learned: Mapping[str, float] = field(default_factory=dict)  # learned signal -> probability, for this reply
 
 
 @lru_cache(maxsize=2048)
@@ -115,7 +116,22 @@ def _calm(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Result:
 
 def _lexicon_fail(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Result:
     m = _search(_both(c), text)
-    return (False, 0.0, _quote(text, m)) if m else (True, 1.0, None)
+    if m:
+        return False, 0.0, _quote(text, m)
+    return _learned(c, ctx)
+
+
+def _learned(c: Criterion, ctx: CheckContext) -> Result:
+    """A learned signal (params ``learned: {signal, threshold}``, the threshold set from data in the
+    rubric file) fails the criterion when the reply scores at or above it; its score is 1 - probability."""
+    spec = c.params.get("learned")
+    p = ctx.learned.get(spec["signal"]) if spec else None
+    if p is None:
+        return True, 1.0, None
+    if p >= float(spec["threshold"]):
+        return False, round(1 - p, 3), (f"the {spec['signal']} model scores the whole reply {p:.2f} "
+                                        f"(fails from {float(spec['threshold']):.2f})")  # fmt: skip
+    return True, 1.0, None
 
 
 def _public_argument(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Result | None:

@@ -149,3 +149,18 @@ def test_a_hedged_apology_does_not_own_a_fault(pack: Pack) -> None:
     assert "apology_when_at_fault" not in failed(pack, text, public=True, at_fault=False, complaint="late order")
     owned = "That's on us, and I'm sorry for any inconvenience. Please DM us your order number."
     assert "apology_when_at_fault" not in failed(pack, owned, public=True, at_fault=True, complaint="late order")
+
+
+@pytest.mark.parametrize(("signal", "criterion"), [("impolite", "courteous"), ("offensive", "no_hostility"),
+                                                   ("irony", "no_sarcasm")])  # fmt: skip
+def test_a_learned_signal_fails_its_criterion_from_the_rubric_threshold(pack: Pack, signal: str, criterion: str) -> None:
+    spec = next(c for c in pack.rubric.criteria if c.id == criterion).params["learned"]
+    assert spec["signal"] == signal and 0 < spec["threshold"] < 1
+    above = verdict(pack, GOOD, language=Language.en, learned={signal: min(1.0, spec["threshold"] + 0.01)})
+    result = next(c for c in above.criteria if c.id == criterion)
+    assert not result.passed and not above.passed
+    assert f"the {signal} model scores the whole reply" in (result.evidence or "") and result.suggestion
+    below = verdict(pack, GOOD, language=Language.en, learned={signal: spec["threshold"] - 0.01})
+    assert next(c for c in below.criteria if c.id == criterion).passed
+    # no score (an Indonesian reply, or the learned signals switched off): the patterns alone decide
+    assert next(c for c in verdict(pack, GOOD, language=Language.en).criteria if c.id == criterion).passed

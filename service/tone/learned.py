@@ -1,0 +1,76 @@
+"""Learned tone signals: where patterns cannot reach (impoliteness, hostility, sarcasm phrased politely
+or without swear words), small models trained on public data score a reply.
+
+Each signal blends two logistic regressions, one over the sentence embedding and one over hashed
+character and word n-grams; its threshold was chosen on held-out data so that real agents' replies
+still pass (see training/train_tone_signals.py and the .json beside the weights).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+HASH_FEATURES = 2**17
+_CHARS = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=HASH_FEATURES,
+                           alternate_sign=False, norm=None, lowercase=True)  # fmt: skip
+_WORDS = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=HASH_FEATURES,
+                           alternate_sign=False, norm=None, lowercase=True)  # fmt: skip
+
+
+def hashed_ngrams(texts: list[str]) -> sp.csr_matrix:
+    """Character and word n-gram counts in one hashed space, log-scaled and normalised."""
+    counts = (_CHARS.transform(texts) + _WORDS.transform(texts)).tocsr().astype(np.float64)
+    counts.data = np.log1p(counts.data)
+    return normalize(counts)
+
+
+@dataclass(frozen=True)
+class SignalModel:
+    name: str
+    criterion: str
+    blend: float
+    threshold: float
+    sem_coef: np.ndarray
+    sem_bias: float
+    lex_coef: np.ndarray
+    lex_bias: float
+    figures: dict[str, object]
+
+    def probability(self, features: sp.csr_matrix, embedding: np.ndarray) -> float:
+        sem = 1 / (1 + np.exp(-(float(embedding @ self.sem_coef) + self.sem_bias)))
+        lex = 1 / (1 + np.exp(-(float((features @ self.lex_coef)[0]) + self.lex_bias)))
+        return float(self.blend * sem + (1 - self.blend) * lex)
+
+
+@dataclass(frozen=True)
+class ToneSignals:
+    version: str
+    language: str
+    signals: tuple[SignalModel, ...]
+
+    @classmethod
+    def load(cls, stem: Path = MODEL_DIR / "tone-signals-v1") -> ToneSignals:
+        meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+        with np.load(stem.with_suffix(".npz")) as w:
+            models = tuple(
+                SignalModel(name=name, criterion=m["criterion"], blend=float(m["blend"]), threshold=float(m["threshold"]),
+                            sem_coef=w[f"{name}_sem_coef"].astype(np.float64), sem_bias=float(w[f"{name}_sem_bias"]),
+                            lex_coef=w[f"{name}_lex_coef"].astype(np.float64), lex_bias=float(w[f"{name}_lex_bias"]),
+                            figures={k: v for k, v in m.items() if k not in {"criterion", "blend", "threshold"}})
+                for name, m in meta["signals"].items()
+            )  # fmt: skip
+        return cls(version=meta["version"], language=meta["language"], signals=models)
+
+    def score(self, text: str, embedding: list[float] | np.ndarray) -> dict[str, float]:
+        """Each signal's probability for one text."""
+        features = hashed_ngrams([text])
+        vec = np.asarray(embedding, dtype=np.float64)
+        return {m.name: m.probability(features, vec) for m in self.signals}

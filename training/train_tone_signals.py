@@ -1,0 +1,158 @@
+"""Train the learned tone signals the rubric uses where patterns cannot reach: impoliteness, hostility
+(offensive language) and sarcasm (irony) in English replies.
+
+Each signal is two logistic regressions blended, as the issue-type classifier is: one over the
+all-MiniLM-L6-v2 sentence embeddings, one over hashed character and word n-grams (no vocabulary to
+ship, so the artefact stays small). The blend weight and the decision threshold are chosen on held-out
+data (the source's validation file, or 5-fold cross-validation where it has none), and the threshold
+is raised until unseen real agents' replies pass at least 99.5% of the time (each signal, so that
+the three together and the patterns keep them above 97%). Half of the agents' replies, and the sample
+pack's approved English replies, are extra negative examples in training.
+
+    .venv/bin/python training/train_tone_signals.py --data ../shared/data
+
+writes service/tone/models/tone-signals-v1.npz (weights) and .json (sources, licences, figures).
+
+Data (read from --data, never copied into the repo):
+- politeness: Stanford Politeness Corpus, Wikipedia and Stack Exchange requests (polite vs impolite
+  quartiles). Danescu-Niculescu-Mizil, Sudhof, Jurafsky, Leskovec, Potts (2013), "A computational
+  approach to politeness with application to social factors", ACL. Repository sudhof/politeness,
+  Apache-2.0.
+- offensive: TweetEval, offensive task (OLID). Barbieri et al. (2020), "TweetEval: Unified benchmark and
+  comparative evaluation for tweet classification", Findings of EMNLP; Zampieri et al. (2019), OLID.
+  cardiffnlp/tweeteval states no licence of its own: research use, under Twitter's terms.
+- irony: TweetEval, irony task (Van Hee et al. 2018, SemEval-2018 Task 3). Same terms as above.
+- brand-replies-twitter: IBM twitter-customer-care-document-prediction (EMNLP 2020), Apache-2.0: real
+  agents' replies; half are negative training examples, half cap false alarms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+
+from service.adapters.embedder import OnnxEmbedder
+from service.tone.learned import HASH_FEATURES, MODEL_DIR, hashed_ngrams
+
+BLENDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+MIN_BRAND_PASS = 0.995  # per signal, on unseen agents' replies, so that the three together keep them above 0.97
+
+
+def read(path: Path, keep: set[str] | None = None) -> list[tuple[str, str]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(r["text"], r["label"]) for r in rows if keep is None or r["label"] in keep]
+
+
+def fit_pair(texts: list[str], vectors: np.ndarray, y: np.ndarray) -> tuple[LogisticRegression, LogisticRegression]:
+    sem = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(vectors, y)
+    lex = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(hashed_ngrams(texts), y)
+    return sem, lex
+
+
+def scores(models: tuple[LogisticRegression, LogisticRegression], texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    sem, lex = models
+    return sem.predict_proba(vectors)[:, 1], lex.predict_proba(hashed_ngrams(texts))[:, 1]
+
+
+def with_extra(texts: list[str], vectors: np.ndarray, y: np.ndarray, extra: tuple[list[str], np.ndarray]):  # noqa: ANN201
+    """Training data plus known-good agent replies as negatives."""
+    return texts + extra[0], np.vstack([vectors, extra[1]]), np.concatenate([y, np.zeros(len(extra[0]), dtype=int)])
+
+
+def held_out_scores(texts: list[str], vectors: np.ndarray, y: np.ndarray,
+                    extra: tuple[list[str], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    p_sem, p_lex = np.zeros(len(y)), np.zeros(len(y))
+    for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(vectors, y):
+        fold = with_extra([texts[i] for i in a], vectors[a], y[a], extra)
+        s, lx = scores(fit_pair(*fold), [texts[i] for i in b], vectors[b])
+        p_sem[b], p_lex[b] = s, lx
+    return p_sem, p_lex
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path, default=MODEL_DIR / "tone-signals-v1")
+    args = parser.parse_args()
+    d = args.data
+    embedder = OnnxEmbedder(cache_dir=Path("var/models"))
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.asarray(embedder.embed(texts), dtype=np.float32)
+
+    agents = [r["text"] for r in map(json.loads, (d / "brand-replies-twitter/dev.jsonl").read_text().splitlines()) if r]
+    # Real agents' replies are known-good: half of them (and the sample pack's approved English replies)
+    # join every signal's training data as negatives, so the models learn that agent style is not
+    # hostile; the other half only sets the thresholds, so its pass rate is measured on unseen replies.
+    pack_replies = [json.loads(line)["reply"] for f in sorted(Path("knowledge/past_replies").glob("*.jsonl"))
+                    for line in f.read_text(encoding="utf-8").splitlines()
+                    if line.strip() and json.loads(line).get("language") == "en"]  # fmt: skip
+    good = [t for i, t in enumerate(agents) if i % 2] + pack_replies
+    extra = (good, embed(good))
+    brand = [t for i, t in enumerate(agents) if not i % 2]
+    brand_vecs = embed(brand)
+    signals = {
+        # name: (train rows, validation rows or None for 5-fold CV, positive label, the criterion it serves)
+        "impolite": (read(d / "politeness/wikipedia.dev.jsonl", {"polite", "impolite"})
+                     + read(d / "politeness/stack-exchange.dev.jsonl", {"polite", "impolite"}), None, "impolite", "courteous"),
+        "offensive": (read(d / "tweeteval-offensive/train.jsonl"), read(d / "tweeteval-offensive/val.jsonl"), "offensive", "no_hostility"),
+        "irony": (read(d / "tweeteval-irony/train.jsonl"), read(d / "tweeteval-irony/val.jsonl"), "irony", "no_sarcasm"),
+    }
+    weights: dict[str, np.ndarray] = {}
+    meta: dict[str, dict] = {}
+    for name, (train, val, positive, criterion) in signals.items():
+        t0 = time.time()
+        texts = [t for t, _ in train]
+        y = np.asarray([lab == positive for _, lab in train], dtype=int)
+        vectors = embed(texts)
+        if val is None:
+            v_texts, v_y = texts, y
+            p_sem, p_lex = held_out_scores(texts, vectors, y, extra)
+        else:
+            v_texts = [t for t, _ in val]
+            v_y = np.asarray([lab == positive for _, lab in val], dtype=int)
+            p_sem, p_lex = scores(fit_pair(*with_extra(texts, vectors, y, extra)), v_texts, embed(v_texts))
+        models = fit_pair(*with_extra(texts, vectors, y, extra))
+        b_sem, b_lex = scores(models, brand, brand_vecs)
+        best = None
+        for blend in BLENDS:
+            p = blend * p_sem + (1 - blend) * p_lex
+            brand_p = blend * b_sem + (1 - blend) * b_lex
+            floor = float(np.quantile(brand_p, MIN_BRAND_PASS))  # at or above: more than 3% of agents fail
+            for threshold in np.round(np.arange(0.3, 0.96, 0.01), 2):
+                if threshold <= floor:
+                    continue
+                pred = p >= threshold
+                f1 = f1_score(v_y, pred)
+                acc = float(np.mean(pred == v_y))
+                key = acc if name == "impolite" else f1
+                if best is None or key > best["key"]:
+                    best = {"key": key, "blend": blend, "threshold": float(threshold), "f1": round(float(f1), 4),
+                            "accuracy": round(acc, 4), "brand_pass": round(float(np.mean(brand_p < threshold)), 4)}
+        assert best is not None
+        sem, lex = models
+        weights[f"{name}_sem_coef"] = sem.coef_[0].astype(np.float32)
+        weights[f"{name}_sem_bias"] = np.float32(sem.intercept_[0])
+        weights[f"{name}_lex_coef"] = lex.coef_[0].astype(np.float16)
+        weights[f"{name}_lex_bias"] = np.float32(lex.intercept_[0])
+        meta[name] = {"criterion": criterion, "blend": best["blend"], "threshold": best["threshold"],
+                      "validation": "5-fold cross-validation" if val is None else "the source's validation file",
+                      "f1": best["f1"], "accuracy": best["accuracy"], "unseen_agent_replies_pass": best["brand_pass"],
+                      "train_rows": len(train), "seconds": round(time.time() - t0, 1)}
+        print(name, meta[name], flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(args.out.with_suffix(".npz"), **weights)
+    meta_all = {"version": "tone-signals-v1", "embedding_model": embedder.name, "hash_features": HASH_FEATURES,
+                "language": "en", "signals": meta, "sources": __doc__.split("Data (read")[1].strip()}
+    args.out.with_suffix(".json").write_text(json.dumps(meta_all, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
