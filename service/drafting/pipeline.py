@@ -165,6 +165,7 @@ class DraftingPipeline:
             channel=channel, public=public, language=language,
             complaint=u.redacted if u else None,
             is_complaint=u.classification.is_complaint if u else True,
+            issue_type=u.classification.issue_type if u else None,
             at_fault=u.classification.at_fault if u else context.brand_at_fault(),
             topic_terms=topic, allowed_facts=facts, brand=self.pack.brand,
         )  # fmt: skip

@@ -37,6 +37,7 @@ class CheckContext:
     language: Language | None = None  # the customer's language
     complaint: str | None = None
     is_complaint: bool = True
+    issue_type: str | None = None
     at_fault: bool = False
     topic_terms: Sequence[str] = ()  # words that name this issue type's problem
     allowed_facts: Sequence[str] = ()  # policy facts: the only source of amounts and timelines
@@ -177,7 +178,7 @@ def _next_step(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Re
 
 
 def _private(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Result | None:
-    if not ctx.public or not ctx.is_complaint:
+    if not ctx.public or not ctx.is_complaint or ctx.issue_type in c.params.get("not_needed_for", ()):
         return None
     m = _search(_both(c), text)
     return (True, 1.0, _quote(text, m)) if m else (False, 0.0, None)

@@ -164,3 +164,18 @@ def test_a_learned_signal_fails_its_criterion_from_the_rubric_threshold(pack: Pa
     assert next(c for c in below.criteria if c.id == criterion).passed
     # no score (an Indonesian reply, or the learned signals switched off): the patterns alone decide
     assert next(c for c in verdict(pack, GOOD, language=Language.en).criteria if c.id == criterion).passed
+
+
+def test_an_outage_or_a_rumour_is_answered_in_public_without_a_dm(pack: Pack) -> None:
+    update = "Sorry, card payments are failing at checkout right now. We're fixing it and will post updates here."
+    public = {"channel": Channel.twitter, "public": True, "language": Language.en, "complaint": "checkout is broken"}
+    assert "private_channel" not in failed(pack, update, issue_type="service_outage", **public)
+    assert "private_channel" not in failed(pack, update, issue_type="misinformation", **public)
+    assert "private_channel" in failed(pack, update, issue_type="billing_error", **public)  # a charge needs details
+
+
+def test_a_step_already_taken_counts_as_the_next_step(pack: Pack) -> None:
+    ctx = {"language": Language.en, "complaint": "I was charged twice"}
+    assert "next_step" not in failed(pack, "Sorry about that. I've requested a refund of the second charge.", **ctx)
+    assert "next_step" not in failed(pack, "Sorry about the double charge, it will be reversed by our payments team.", **ctx)
+    assert "next_step" in failed(pack, "Sorry about the double charge, that should not have happened.", **ctx)
