@@ -56,11 +56,12 @@ class KnowledgeSettings(BaseModel):
 
 
 class ToneSettings(BaseModel):
-    learned: bool = Field(
-        default=False,
-        description="Score English replies with the learned tone signals (impolite, offensive, irony) "
-        "shipped in the package, at the thresholds the rubric file sets. Off by default: on our own "
-        "reply cases they add false alarms and catch little yet (see the README).",
+    signals: list[str] = Field(
+        default_factory=lambda: ["hostility-id-v1"],
+        description="Learned tone signals added to the rubric, by name (service/tone/models/NAME.json); "
+        "each scores replies in its own language at the thresholds the rubric file sets. Default: "
+        'Indonesian hostility. `"tone-signals-v1"` (English impolite/offensive/irony) is not on by '
+        "default: on our own reply cases it adds false alarms and catches little yet (see the README).",
     )
 
 

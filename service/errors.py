@@ -14,6 +14,7 @@
     ├── PreconditionFailed (412)    If-Match names a version that is no longer current
     ├── PayloadTooLarge (413)
     ├── PackInvalid (500)          a knowledge pack or prompt file failed validation
+    ├── ConfigInvalid (500)        a setting names something that does not exist
     └── UpstreamError (502)
         ├── UpstreamUnavailable (503)
         │   ├── IndexUnavailable   the vector store cannot be reached
@@ -103,6 +104,10 @@ class PayloadTooLarge(ServiceError):
 
 class PackInvalid(ServiceError):
     code, title = "pack-invalid", "Knowledge pack invalid"
+
+
+class ConfigInvalid(ServiceError):
+    code, title = "config-invalid", "Configuration invalid"
 
 
 class UpstreamError(ServiceError):

@@ -97,12 +97,11 @@ def build_services(
     llm = LLMComposer(chat, draft_prompt, pack.brand.name) if chat else None
     refs = {"draft_reply": draft_prompt.ref_str} if llm else {}
     clock = clock or SystemClock()
-    tone_signals = None
-    if settings.tone.learned:
-        from service.tone.learned import ToneSignals
+    from service.tone.learned import ToneSignals
 
-        tone_signals = ToneSignals.load()
-        refs["tone_signals"] = tone_signals.version
+    tone_signals = [ToneSignals.load(name) for name in settings.tone.signals]
+    if tone_signals:
+        refs["tone_signals"] = ",".join(t.version for t in tone_signals)
     pipeline = DraftingPipeline(
         pack=pack, embedder=embedder, index=index, store=store,
         issue_model=IssueModel.cached(pack.taxonomy, embedder, settings.knowledge.model_cache), clock=clock, llm=llm,

@@ -57,14 +57,14 @@ class DraftingPipeline:
         top_k: int = 4,
         min_score: float = 0.25,
         prompt_refs: dict[str, str] | None = None,
-        tone_signals: ToneSignals | None = None,
+        tone_signals: Sequence[ToneSignals] = (),
     ) -> None:
         self.pack, self.embedder, self.index, self.store = pack, embedder, index, store
         self.issue_model, self.clock, self.llm = issue_model, clock, llm
         self.composer = PlaybookComposer()
         self.top_k, self.min_score = top_k, min_score
         self.prompt_refs = prompt_refs or {}
-        self.tone_signals = tone_signals
+        self.tone_signals = list(tone_signals)
         self._contacts = list(pack.brand.contacts.values())
         self.public_channels = frozenset(ch for ch, rule in pack.brand.channels.items() if rule.public)
         self._all_facts = pack.all_facts()
@@ -188,11 +188,11 @@ class DraftingPipeline:
     def checked(self, texts: Sequence[str], ctx: CheckContext) -> list[RubricVerdict]:
         """The rubric's verdict on each text, with the learned tone signals for texts in their language."""
         learned: list[dict[str, float]] = [{} for _ in texts]
-        if self.tone_signals is not None:
-            idx = [i for i, t in enumerate(texts) if lang_detect.detect(t).value == self.tone_signals.language]
+        for signals in self.tone_signals:  # each set of models scores the replies in its own language
+            idx = [i for i, t in enumerate(texts) if lang_detect.detect(t).value == signals.language]
             vectors = self.embedder.embed([texts[i] for i in idx]) if idx else []
             for i, vec in zip(idx, vectors, strict=True):
-                learned[i] = self.tone_signals.score(texts[i], vec)
+                learned[i] |= signals.score(texts[i], vec)
         return [check(t, rubric=self.pack.rubric, ctx=replace(ctx, learned=lr)) for t, lr in zip(texts, learned, strict=True)]
 
     def _compose(self, req: ComposeRequest, ctx: CheckContext) -> list[Variant]:

@@ -123,15 +123,15 @@ def _lexicon_fail(c: Criterion, text: str, ctx: CheckContext, lang: Language) ->
 
 
 def _learned(c: Criterion, ctx: CheckContext) -> Result:
-    """A learned signal (params ``learned: {signal, threshold}``, the threshold set from data in the
-    rubric file) fails the criterion when the reply scores at or above it; its score is 1 - probability."""
-    spec = c.params.get("learned")
-    p = ctx.learned.get(spec["signal"]) if spec else None
-    if p is None:
-        return True, 1.0, None
-    if p >= float(spec["threshold"]):
-        return False, round(1 - p, 3), (f"the {spec['signal']} model scores the whole reply {p:.2f} "
-                                        f"(fails from {float(spec['threshold']):.2f})")  # fmt: skip
+    """A learned signal (params ``learned: {signal, threshold}``, or a list of them, thresholds set from
+    data in the rubric file) fails the criterion when the reply scores at or above its threshold; the
+    score is 1 - probability. Signals score only replies in their own language."""
+    specs = c.params.get("learned") or []
+    for spec in [specs] if isinstance(specs, dict) else specs:
+        p = ctx.learned.get(spec["signal"])
+        if p is not None and p >= float(spec["threshold"]):
+            return False, round(1 - p, 3), (f"the {spec['signal']} model scores the whole reply {p:.2f} "
+                                            f"(fails from {float(spec['threshold']):.2f})")  # fmt: skip
     return True, 1.0, None
 
 

@@ -17,6 +17,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
+from service.errors import ConfigInvalid
+
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 HASH_FEATURES = 2**17
 _CHARS = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=HASH_FEATURES,
@@ -57,7 +59,12 @@ class ToneSignals:
     signals: tuple[SignalModel, ...]
 
     @classmethod
-    def load(cls, stem: Path = MODEL_DIR / "tone-signals-v1") -> ToneSignals:
+    def load(cls, name: str = "tone-signals-v1") -> ToneSignals:
+        """A set of signals shipped in service/tone/models/ (NAME.json and NAME.npz)."""
+        stem = MODEL_DIR / name
+        if not stem.with_suffix(".json").exists():
+            shipped = sorted(p.stem for p in MODEL_DIR.glob("*.json"))
+            raise ConfigInvalid(f"no learned tone signals named {name!r}; shipped: {', '.join(shipped)}")
         meta = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
         with np.load(stem.with_suffix(".npz")) as w:
             models = tuple(

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from service.config import Settings
 from service.drafting.context import DraftContext
+from service.errors import ConfigInvalid
 from service.models import Channel
 from service.ports import Embedder
 from service.services import build_services
@@ -25,15 +28,15 @@ def test_the_shipped_signals_score_hostile_text_above_calm_text(embedder: Embedd
     assert s_hostile["impolite"] > s_calm["impolite"]
 
 
-def _services(tmp_path: Path, embedder: Embedder, learned: bool):  # type: ignore[no-untyped-def]
+def _services(tmp_path: Path, embedder: Embedder, signals: list[str]):  # type: ignore[no-untyped-def]
     settings = Settings(_env_file=None, database={"url": f"sqlite:///{tmp_path}/t.db"}, chroma={"path": tmp_path / "c"},
-                        tone={"learned": learned})  # fmt: skip
+                        tone={"signals": signals})  # fmt: skip
     return build_services(settings, embedder=embedder)
 
 
 def test_the_rubric_uses_them_for_english_replies_when_switched_on(tmp_path: Path, embedder: Embedder) -> None:
     hostile = "You people are clowns, stop wasting our time with your garbage complaints."  # no listed word
-    on = _services(tmp_path / "on", embedder, learned=True)
+    on = _services(tmp_path / "on", embedder, ["tone-signals-v1"])
     assert on.pipeline.prompt_refs["tone_signals"] == "tone-signals-v1"
     verdict = on.pipeline.check_text(hostile, complaint=None, channel=Channel.chat, public=False, context=DraftContext())
     evidence = " ".join(c.evidence or "" for c in verdict.criteria if not c.passed)
@@ -42,7 +45,29 @@ def test_the_rubric_uses_them_for_english_replies_when_switched_on(tmp_path: Pat
     verdict_id = on.pipeline.check_text(indonesian, complaint=None, channel=Channel.chat, public=False, context=DraftContext())
     assert "model scores" not in " ".join(c.evidence or "" for c in verdict_id.criteria)
 
-    off = _services(tmp_path / "off", embedder, learned=False)
+    off = _services(tmp_path / "off", embedder, [])
     assert "tone_signals" not in off.pipeline.prompt_refs
     verdict_off = off.pipeline.check_text(hostile, complaint=None, channel=Channel.chat, public=False, context=DraftContext())
     assert "model scores" not in " ".join(c.evidence or "" for c in verdict_off.criteria)
+
+
+def test_an_unknown_signal_set_is_a_clear_error(tmp_path: Path, embedder: Embedder) -> None:
+    with pytest.raises(ConfigInvalid, match="no learned tone signals named 'nope'; shipped: hostility-id-v1, tone-signals-v1"):
+        _services(tmp_path, embedder, ["nope"])
+
+
+def test_indonesian_hostility_is_caught_by_default(tmp_path: Path, embedder: Embedder) -> None:
+    settings = Settings(_env_file=None, database={"url": f"sqlite:///{tmp_path}/t.db"}, chroma={"path": tmp_path / "c"})
+    services = build_services(settings, embedder=embedder)
+    assert services.pipeline.prompt_refs["tone_signals"] == "hostility-id-v1"
+
+    def no_hostility(text: str):  # type: ignore[no-untyped-def]
+        verdict = services.pipeline.check_text(text, complaint=None, channel=Channel.chat, public=False,
+                                               context=DraftContext())  # fmt: skip
+        return next(c for c in verdict.criteria if c.id == "no_hostility")
+
+    scolding = no_hostility("Kakak nggak baca ya? Makanya lain kali teliti dulu sebelum protes.")  # no listed word
+    assert not scolding.passed and "hostile_id model scores the whole reply" in (scolding.evidence or "")
+    assert no_hostility("Mohon maaf ya Kak, pesanannya terlambat. Boleh DM nomor pesanannya? Kami cek sekarang.").passed
+    english = no_hostility("You people never read anything, do you?")  # English is not its language
+    assert "hostile_id" not in (english.evidence or "")
