@@ -190,7 +190,9 @@ class DraftingPipeline:
         learned: list[dict[str, float]] = [{} for _ in texts]
         for signals in self.tone_signals:  # each set of models scores the replies in its own language
             idx = [i for i, t in enumerate(texts) if lang_detect.detect(t).value == signals.language]
-            vectors = self.embedder.embed([texts[i] for i in idx]) if idx else []
+            vectors: list[list[float] | None] = (
+                list(self.embedder.embed([texts[i] for i in idx])) if idx and signals.needs_embedding else [None] * len(idx)
+            )
             for i, vec in zip(idx, vectors, strict=True):
                 learned[i] |= signals.score(texts[i], vec)
         return [check(t, rubric=self.pack.rubric, ctx=replace(ctx, learned=lr)) for t, lr in zip(texts, learned, strict=True)]

@@ -76,8 +76,13 @@ class ToneSignals:
             )  # fmt: skip
         return cls(version=meta["version"], language=meta["language"], signals=models)
 
-    def score(self, text: str, embedding: list[float] | np.ndarray) -> dict[str, float]:
+    @property
+    def needs_embedding(self) -> bool:
+        """False when every signal leans on the n-grams alone (blend 0): no need to embed the reply."""
+        return any(m.blend > 0 for m in self.signals)
+
+    def score(self, text: str, embedding: list[float] | np.ndarray | None) -> dict[str, float]:
         """Each signal's probability for one text."""
         features = hashed_ngrams([text])
-        vec = np.asarray(embedding, dtype=np.float64)
+        vec = np.asarray(embedding, dtype=np.float64) if embedding is not None else np.zeros(self.signals[0].sem_coef.shape)
         return {m.name: m.probability(features, vec) for m in self.signals}

@@ -71,3 +71,11 @@ def test_indonesian_hostility_is_caught_by_default(tmp_path: Path, embedder: Emb
     assert no_hostility("Mohon maaf ya Kak, pesanannya terlambat. Boleh DM nomor pesanannya? Kami cek sekarang.").passed
     english = no_hostility("You people never read anything, do you?")  # English is not its language
     assert "hostile_id" not in (english.evidence or "")
+
+
+def test_signals_on_n_grams_alone_do_not_embed_the_reply() -> None:
+    indonesian = ToneSignals.load("hostility-id-v1")
+    english = ToneSignals.load("tone-signals-v1")
+    assert not indonesian.needs_embedding and english.needs_embedding
+    text = "Kakak nggak baca ya? Makanya lain kali teliti dulu sebelum protes."
+    assert indonesian.score(text, None)["hostile_id"] == indonesian.score(text, [0.1] * 384)["hostile_id"]
