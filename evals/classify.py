@@ -20,7 +20,7 @@ from rich.progress import Progress
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
-from service.drafting.classify import IssueModel
+from service.drafting.classify import IssueModel, embed_names
 from service.knowledge.pack import Pack
 from service.ports import Embedder
 
@@ -121,8 +121,7 @@ def run_classify(
     vectors = embed_all(embedder, [t for t, _ in rows])
     if names is None:  # "card_arrival" -> "card arrival"
         names = [(lab, lab.replace("_", " ")) for lab in sorted({lab for _, lab in train})]
-    name_vecs = np.asarray(embedder.embed([n for _, n in names]), dtype=np.float32) if names else []
-    label_texts = [(lab, v) for (lab, _), v in zip(names, name_vecs, strict=True)]
+    label_texts = embed_names(embedder, names)
     texts = [t for t, _ in rows]
     train_idx = list(range(len(train)))
     y_true: list[str] = []

@@ -18,7 +18,7 @@ from service.drafting.context import DraftContext
 from service.drafting.pipeline import DraftingPipeline
 from service.errors import InvalidInput
 from service.models import Channel, Complaint
-from service.tone.evaluate import ToneCase, check_criteria, evaluate_tone
+from service.tone.evaluate import ToneCase, check_criteria, evaluate_tone, unknown_fail_criteria
 
 from evals.report import bar_chart, provenance, write_markdown
 
@@ -58,12 +58,8 @@ def run_tone(
         check_criteria(pipeline, criteria)
     except InvalidInput as exc:
         raise ValueError(exc.detail) from exc
-    known = {c.id for c in pipeline.pack.rubric.criteria}
     cases = []
-    for n, line in enumerate(lines, start=1):
-        unknown = sorted(set(line.get("fail") or ()) - known)
-        if unknown:
-            raise ValueError(f"line {n} ({line.get('id', 'no id')}): unknown criteria in 'fail': {', '.join(unknown)}")
+    for line in lines:
         ch = Channel(line.get("channel") or channel)
         pub = line.get("public")
         pub = bool(pub) if pub is not None else (public if public is not None else False)
@@ -72,6 +68,9 @@ def run_tone(
                               context=DraftContext.model_validate(line.get("context") or {}),
                               label=str(line.get("label")) if line.get("label") is not None else None,
                               expected_fail=line.get("fail")))  # fmt: skip
+    if bad := unknown_fail_criteria(pipeline, cases):
+        line = lines[bad[0]]
+        raise ValueError(f"line {bad[0] + 1} ({line.get('id', 'no id')}): unknown criteria in 'fail': {', '.join(bad[1])}")
     with Progress(transient=True) as progress:
         task = progress.add_task("checking", total=len(cases))
         evaluation = evaluate_tone(pipeline, cases, criteria=criteria, fail_label=fail_label,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
-from train_tone_signals import fit_pair, scores
+from train_tone_signals import approved_replies, fit_pair, scores
 
 from service.adapters.embedder import OnnxEmbedder
 from service.knowledge.pack import BLOCK_KEYS, load_pack
@@ -35,9 +35,7 @@ def main() -> None:
     rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
     # The sample pack's approved Indonesian replies are calm by definition: extra negatives, so the
     # brand's own register (Kak, mohon maaf, DM) is not read as hostile.
-    approved = [json.loads(line)["reply"] for f in sorted(Path("knowledge/past_replies").glob("*.jsonl"))
-                for line in f.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line).get("language") == "id"]  # fmt: skip
+    approved = approved_replies("id")
     # So are the playbooks' Indonesian building blocks, from which the composer writes its replies.
     pack = load_pack(Path("knowledge"))
     blocks = [item for pb in pack.playbooks.values() for key in BLOCK_KEYS

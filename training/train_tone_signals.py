@@ -50,6 +50,13 @@ def read(path: Path, keep: set[str] | None = None) -> list[tuple[str, str]]:
     return [(r["text"], r["label"]) for r in rows if keep is None or r["label"] in keep]
 
 
+def approved_replies(language: str) -> list[str]:
+    """The sample pack's approved past replies in one language: calm by definition."""
+    rows = [json.loads(line) for f in sorted(Path("knowledge/past_replies").glob("*.jsonl"))
+            for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]  # fmt: skip
+    return [r["reply"] for r in rows if r.get("language") == language]
+
+
 def fit_pair(texts: list[str], vectors: np.ndarray, y: np.ndarray) -> tuple[LogisticRegression, LogisticRegression]:
     sem = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(vectors, y)
     lex = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(hashed_ngrams(texts), y)
@@ -91,9 +98,7 @@ def main() -> None:
     # Real agents' replies are known-good: half of them (and the sample pack's approved English replies)
     # join every signal's training data as negatives, so the models learn that agent style is not
     # hostile; the other half only sets the thresholds, so its pass rate is measured on unseen replies.
-    pack_replies = [json.loads(line)["reply"] for f in sorted(Path("knowledge/past_replies").glob("*.jsonl"))
-                    for line in f.read_text(encoding="utf-8").splitlines()
-                    if line.strip() and json.loads(line).get("language") == "en"]  # fmt: skip
+    pack_replies = approved_replies("en")
     good = [t for i, t in enumerate(agents) if i % 2] + pack_replies
     extra = (good, embed(good))
     brand = [t for i, t in enumerate(agents) if not i % 2]

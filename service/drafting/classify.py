@@ -40,8 +40,13 @@ ALTERNATIVE_MIN = 0.1  # next likeliest issue types shown to the reviewer from t
 UNCLEAR_GRID = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
-def _weights(texts: Sequence[str], blend: float) -> np.ndarray:
-    return np.asarray([blend - ID_SHIFT if detect_language(t) == Language.id else blend for t in texts])
+def indonesian(texts: Sequence[str]) -> np.ndarray:
+    """Which texts read as Indonesian: they lean on the n-grams (ID_SHIFT)."""
+    return np.asarray([detect_language(t) == Language.id for t in texts], dtype=bool)
+
+
+def _weights(is_id: np.ndarray, blend: float) -> np.ndarray:
+    return np.where(is_id, blend - ID_SHIFT, blend)
 
 
 def _fit_semantic(vectors: np.ndarray, labels: Sequence[str]) -> LogisticRegression:
@@ -61,13 +66,13 @@ def _fit_lexical(texts: Sequence[str], labels: Sequence[str]) -> tuple[LogisticR
 class HeldOut:
     """Each training example's probabilities from both halves when it was held out of training."""
 
-    texts: Sequence[str]
+    is_id: np.ndarray  # which examples read as Indonesian (detected once, used for every blend tried)
     truth: np.ndarray  # column index of each example's label
     semantic: np.ndarray
     lexical: np.ndarray
 
     def blended(self, blend: float) -> np.ndarray:
-        w = _weights(self.texts, blend)[:, None]
+        w = _weights(self.is_id, blend)[:, None]
         return np.asarray(w * self.semantic + (1 - w) * self.lexical)
 
 
@@ -86,7 +91,7 @@ def held_out(texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray, f
         cols = np.searchsorted(classes, sem.classes_)
         p_sem[np.ix_(held_idx, cols)] = sem.predict_proba(vectors[held_idx])
         p_lex[np.ix_(held_idx, cols)] = lex.predict_proba(vectorizer.transform([texts[i].lower() for i in held_idx]))
-    return HeldOut(texts, np.searchsorted(classes, y), p_sem, p_lex)
+    return HeldOut(indonesian(texts), np.searchsorted(classes, y), p_sem, p_lex)
 
 
 def choose_blend(texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray, *,
@@ -213,15 +218,13 @@ class IssueModel:
     def train(cls, taxonomy: Taxonomy, embedder: Embedder) -> IssueModel:
         texts = [ex.text for t in taxonomy.issue_types for ex in t.examples]
         y = [t.id for t in taxonomy.issue_types for _ in t.examples]
-        named = label_names(taxonomy)
-        label_vecs = np.asarray(embedder.embed([name for _, name in named]), dtype=np.float32)
         return cls.fit(texts, y, np.asarray(embedder.embed(texts), dtype=np.float32),
-                       label_texts=[(lab, v) for (lab, _), v in zip(named, label_vecs, strict=True)])  # fmt: skip
+                       label_texts=embed_names(embedder, label_names(taxonomy)))  # fmt: skip
 
     def probabilities_many(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         p_sem = self.semantic.predict_proba(np.asarray(vectors, dtype=np.float32))
         p_lex = self.lexical.predict_proba(self.vectorizer.transform([t.lower() for t in texts]))
-        w = _weights(texts, self.blend)[:, None]
+        w = _weights(indonesian(texts), self.blend)[:, None]
         return np.asarray(w * p_sem + (1 - w) * p_lex)
 
     def probabilities(self, text: str, embedding: list[float]) -> np.ndarray:
@@ -237,6 +240,14 @@ def label_names(taxonomy: Taxonomy) -> list[tuple[str, str]]:
     """(issue type, name) for each language's name of each issue type: extra examples for the embedding
     half. (The longer descriptions were tried too; they added nothing on our own cases.)"""
     return [(t.id, name) for t in taxonomy.issue_types for name in dict.fromkeys(t.label.values())]
+
+
+def embed_names(embedder: Embedder, names: Sequence[tuple[str, str]]) -> list[tuple[str, np.ndarray]]:
+    """(label, name) pairs as the (label, embedding) pairs ``IssueModel.fit`` takes as extra examples."""
+    if not names:
+        return []
+    vectors = np.asarray(embedder.embed([name for _, name in names]), dtype=np.float32)
+    return [(label, v) for (label, _), v in zip(names, vectors, strict=True)]
 
 
 def detect_signals(text: str, context: DraftContext, taxonomy: Taxonomy) -> list[str]:

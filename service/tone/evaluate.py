@@ -58,6 +58,15 @@ def check_criteria(pipeline: DraftingPipeline, criteria: Sequence[str] | None) -
         raise InvalidInput(f"unknown criteria {', '.join(unknown)}; the rubric has {', '.join(known)}")
 
 
+def unknown_fail_criteria(pipeline: DraftingPipeline, cases: Sequence[ToneCase]) -> tuple[int, list[str]] | None:
+    """The first case whose ``expected_fail`` names criteria the rubric does not have, and those names."""
+    known = {c.id for c in pipeline.pack.rubric.criteria}
+    for i, case in enumerate(cases):
+        if unknown := sorted(set(case.expected_fail or ()) - known):
+            return i, unknown
+    return None
+
+
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0

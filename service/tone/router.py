@@ -8,7 +8,7 @@ from service.deps import AgentDep, PipelineDep
 from service.drafting.schemas import ToneCheckRequest
 from service.errors import InvalidInput
 from service.models import RubricVerdict
-from service.tone.evaluate import ToneCase, evaluate_tone
+from service.tone.evaluate import ToneCase, evaluate_tone, unknown_fail_criteria
 from service.tone.schemas import ToneEvaluateRequest, ToneEvaluateResponse, ToneItemResult, ToneSummary
 
 router = APIRouter(prefix="/v1/tone", tags=["tone"])
@@ -28,10 +28,8 @@ def evaluate(body: ToneEvaluateRequest, pipeline: PipelineDep, _: AgentDep) -> T
         complaint, channel, public = item.resolved(pipeline.public_channels, channel=body.channel, public=body.public)
         cases.append(ToneCase(text=item.text, channel=channel, public=public, complaint=complaint,
                               context=item.context, label=item.label, expected_fail=item.fail))  # fmt: skip
-    known = {c.id for c in pipeline.pack.rubric.criteria}
-    for i, item in enumerate(body.items):
-        if unknown := sorted(set(item.fail or ()) - known):
-            raise InvalidInput(f"items[{i}].fail: unknown criteria {', '.join(unknown)}")
+    if bad := unknown_fail_criteria(pipeline, cases):
+        raise InvalidInput(f"items[{bad[0]}].fail: unknown criteria {', '.join(bad[1])}")
     result = evaluate_tone(pipeline, cases, criteria=body.criteria, fail_label=body.fail_label)
     return ToneEvaluateResponse(
         summary=ToneSummary(**result.summary, per_criterion_pass_rate=result.per_criterion_pass_rate),
