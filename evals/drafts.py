@@ -80,7 +80,7 @@ def expectation_failures(case: DraftCase, draft: Draft) -> list[str]:
 
 def evaluate(services: Services, cases: list[DraftCase], *, echo: Any = print) -> dict[str, Any]:
     latencies: list[float] = []
-    variant_pass, variants_total = 0, 0
+    variant_pass, variants_total, revised = 0, 0, 0
     criterion_fail: Counter[str] = Counter()
     issue_hits, issue_total = 0, 0
     unclear_hits, unclear_total = 0, 0  # issue-type guesses the classifier marked unclear, and how many were right
@@ -103,6 +103,7 @@ def evaluate(services: Services, cases: list[DraftCase], *, echo: Any = print) -
         for v in draft.variants:
             variants_total += 1
             variant_pass += v.rubric.passed
+            revised += bool(v.revisions)
             fails = [c.id for c in v.rubric.criteria if not c.passed]
             criterion_fail.update(fails)
             if not v.rubric.passed:
@@ -137,6 +138,7 @@ def evaluate(services: Services, cases: list[DraftCase], *, echo: Any = print) -
         "n": len(cases),
         "variants": variants_total,
         "rubric_pass_rate": round(variant_pass / variants_total, 4) if variants_total else None,
+        "revised_variants": revised,
         "per_criterion_pass_rate": {
             c: round(1 - criterion_fail[c] / variants_total, 4) if variants_total else None for c in criteria
         },
@@ -167,7 +169,8 @@ def run_drafts(
         source = "the pack's taxonomy examples" if taxonomy else str(data)
         echo(f"eval drafts: {len(cases)} cases from {source}")
         result = evaluate(services, cases, echo=echo)
-    echo(f"rubric pass rate (all variants): {result['rubric_pass_rate']} of {result['variants']} variants")
+    echo(f"rubric pass rate (all variants): {result['rubric_pass_rate']} of {result['variants']} variants "
+         f"({result['revised_variants']} revised before passing or giving up)")
     for cid, rate in result["per_criterion_pass_rate"].items():
         echo(f"  {cid:<22} {rate}")
     echo(f"issue-type accuracy: {result['issue_type_accuracy']} ({result['issue_type_unclear']} guesses unclear, "

@@ -19,6 +19,7 @@ from service.drafting.pipeline import DraftingPipeline
 from service.errors import InvalidInput
 from service.models import Channel, Complaint
 from service.tone.evaluate import ToneCase, check_criteria, evaluate_tone, unknown_fail_criteria
+from service.tone.judge import JUDGE_CRITERIA
 
 from evals.report import bar_chart, provenance, write_markdown
 
@@ -30,13 +31,17 @@ def load_tone_lines(path: Path, labels: set[str] | None = None) -> list[dict[str
             continue
         try:
             obj = json.loads(line)
-            if not isinstance(obj.get("text"), str) or not obj["text"].strip():
-                raise ValueError("no text")
-            fail = obj.get("fail")
-            if fail is not None and not (isinstance(fail, list) and all(isinstance(c, str) for c in fail)):
-                raise ValueError("'fail' must be a list of criterion ids")
-        except (json.JSONDecodeError, ValueError, AttributeError) as exc:
-            raise ValueError(f"{path}:{n}: each line needs a non-empty 'text' ({exc})") from exc
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
+            raise ValueError(f"{path}:{n}: each line needs a non-empty 'text'")
+        fail = obj.get("fail")
+        if fail is not None and not (isinstance(fail, list) and all(isinstance(c, str) for c in fail)):
+            raise ValueError(f"{path}:{n}: 'fail' must be a list of criterion ids")
+        sub = obj.get("subjective")
+        if sub is not None and not (isinstance(sub, dict) and set(sub) <= set(JUDGE_CRITERIA)
+                                    and all(isinstance(v, bool) for v in sub.values())):  # fmt: skip
+            raise ValueError(f"{path}:{n}: 'subjective' must map {', '.join(JUDGE_CRITERIA)} to true or false")
         if labels is None or str(obj.get("label")) in labels:
             out.append(obj)
     if not out:
@@ -52,6 +57,7 @@ def run_tone(
     fail_label: str | None,
     channel: Channel,
     public: bool | None,
+    judge: bool = False,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     try:
@@ -67,13 +73,13 @@ def run_tone(
         cases.append(ToneCase(text=line["text"], channel=ch, public=pub, complaint=complaint,
                               context=DraftContext.model_validate(line.get("context") or {}),
                               label=str(line.get("label")) if line.get("label") is not None else None,
-                              expected_fail=line.get("fail")))  # fmt: skip
+                              expected_fail=line.get("fail"), subjective=line.get("subjective")))  # fmt: skip
     if bad := unknown_fail_criteria(pipeline, cases):
         line = lines[bad[0]]
         raise ValueError(f"line {bad[0] + 1} ({line.get('id', 'no id')}): unknown criteria in 'fail': {', '.join(bad[1])}")
     with Progress(transient=True) as progress:
         task = progress.add_task("checking", total=len(cases))
-        evaluation = evaluate_tone(pipeline, cases, criteria=criteria, fail_label=fail_label,
+        evaluation = evaluate_tone(pipeline, cases, criteria=criteria, fail_label=fail_label, judge=judge,
                                    on_case=lambda: progress.advance(task))  # fmt: skip
     examples = []
     for i in evaluation.disagreements()[:15]:
@@ -101,6 +107,13 @@ def print_tone(result: dict[str, Any], echo: Callable[[str], None]) -> None:
         echo(f"  {cid:<22} {rate}{extra}")
     for kind, text, failed in result["_examples"][:10]:
         echo(f"  {kind}: {text!r} failed={failed}")
+    if judge := result.get("judge"):
+        echo(f"judge {judge['model']} ({judge['prompt']}): scored {judge['judged']}, errors {judge['errors']}")
+        for cid, m in judge["per_criterion"].items():
+            echo(f"  {cid:<14} agreement {m['agreement']:.3f} kappa {m['kappa']} on {m['n']} labelled "
+                 f"(people pass {m['human_pass_rate']:.3f}, judge passes {m['judge_pass_rate']:.3f})")
+        if not judge["per_criterion"]:
+            echo("  no line carries 'subjective' labels: no agreement to report")
 
 
 def write_tone_report(report_dir: Path, result: dict[str, Any], *, data: Path, versions: dict[str, str]) -> Path:

@@ -274,7 +274,7 @@ def _versions(settings: Settings) -> dict[str, str]:
         pack = load_pack(settings.knowledge.dir)
         out["rubric"] = f"{pack.rubric.name}@v{pack.rubric.version}"
         registry = PromptRegistry.load(settings.prompts.dir)
-        out["prompts"] = ", ".join(f"{n}@{registry.get(n).ref_str}" for n in ("draft_reply",) if n in registry)
+        out["prompts"] = ", ".join(f"{n}@{registry.get(n).ref_str}" for n in ("draft_reply", "tone_judge") if n in registry)
     except Exception as exc:  # a report still gets written without them
         out["versions"] = f"unavailable ({exc.__class__.__name__})"
     return out
@@ -342,6 +342,8 @@ def eval_tone(
     labels: Annotated[str | None, typer.Option(help="Keep only lines with these labels (comma-separated).")] = None,
     channel: Annotated[str, typer.Option(help="Channel for lines without one.")] = "chat",
     public: Annotated[bool, typer.Option("--public/--private", help="Visibility for lines without one.")] = False,
+    judge: Annotated[bool, typer.Option("--judge", help="Also ask the model judge; report its agreement with "
+                                        "the lines' 'subjective' labels (needs TENANG_LLM__BASE_URL).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary as the last line.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write a Markdown report with charts to this folder.")] = None,
 ) -> None:
@@ -366,11 +368,13 @@ def eval_tone(
     criteria = None if criterion.strip() == "all" else [c.strip() for c in criterion.split(",") if c.strip()]
     configure_logging("WARNING")
     settings = _settings()
+    if judge and not settings.llm_base_url():
+        _fail("--judge needs a model: set TENANG_LLM__BASE_URL (any OpenAI-compatible endpoint) and TENANG_LLM__MODEL")
     with tempfile.TemporaryDirectory(prefix="tenang-tone-") as tmp:
         services = hermetic_services(settings, Path(tmp), ingest_pack=False)
         try:
             result = run_tone(services.pipeline, lines, criteria=criteria, fail_label=fail_label,
-                              channel=Channel(channel), public=public, echo=typer.echo)  # fmt: skip
+                              channel=Channel(channel), public=public, judge=judge, echo=typer.echo)  # fmt: skip
         except ValueError as exc:
             _fail(str(exc))
             return

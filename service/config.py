@@ -57,11 +57,17 @@ class KnowledgeSettings(BaseModel):
 
 class ToneSettings(BaseModel):
     signals: list[str] = Field(
-        default_factory=lambda: ["hostility-id-v1"],
+        default_factory=lambda: ["reply-signals-en-v1", "reply-signals-id-v1"],
         description="Learned tone signals added to the rubric, by name (service/tone/models/NAME.json); "
-        "each scores replies in its own language at the thresholds the rubric file sets. Default: "
-        'Indonesian hostility. `"tone-signals-v1"` (English impolite/offensive/irony) is not on by '
-        "default: on our own reply cases it adds false alarms and catches little yet (see the README).",
+        "each scores replies in its own language at the thresholds the rubric file sets. Default: the reply "
+        "signals (hostility, discourtesy, sarcasm, blame, public argument) in English and Indonesian, trained "
+        'on replies we wrote. `"tone-signals-v1"` adds English models trained on public corpora (impolite '
+        'requests, offensive and ironic tweets); `"hostility-id-v1"` is the earlier Indonesian hostility model.',
+    )
+    max_revisions: int = Field(
+        default=2, ge=0, le=5,
+        description="A variant that fails a blocking criterion is revised up to this many times (the composer "
+        "picks other blocks; a model gets the rubric's findings); the variant keeps each rejected text and why.",
     )
 
 

@@ -78,6 +78,10 @@ class Conflict(ServiceError):
     status, code, title = 409, "conflict", "Conflict"
 
 
+class ModelNotConfigured(Conflict):
+    code, title = "model-not-configured", "No model configured"
+
+
 class InvalidTransition(Conflict):
     code, title = "invalid-transition", "Invalid transition"
 

@@ -128,10 +128,38 @@ class CriterionResult(BaseModel):
     applicable: bool = True
 
 
+class JudgeScore(BaseModel):
+    criterion: str
+    score: int = Field(ge=1, le=5, description="The model judge's score, 1 to 5; 3 or more meets the criterion.")
+    passed: bool
+    reason: str
+
+
+class JudgeVerdict(BaseModel):
+    """The optional model judge's view of the subjective criteria: advisory, it never decides ``passed``."""
+
+    model: str
+    prompt: str = Field(description="The judge prompt's name@version:sha.")
+    scores: list[JudgeScore] = Field(default_factory=list)
+    error: str | None = Field(default=None, description="Why the judge gave no scores (the model failed).")
+
+
 class RubricVerdict(BaseModel):
     passed: bool
     score: float
     criteria: list[CriterionResult]
+    judge: JudgeVerdict | None = Field(default=None, description="Only when the model judge was asked for.")
+
+
+class Revision(BaseModel):
+    """One rejected attempt at a variant: its text, and the blocking criteria it failed with their evidence."""
+
+    attempt: int = Field(description="0 for the first text, then 1, 2, ...")
+    text: str
+    generator: str
+    failed: list[str]
+    evidence: list[str] = Field(default_factory=list, description="Per failed criterion, what the rubric quoted.")
+    action: str = Field(description="What was done about it: another composition, or the model asked to revise.")
 
 
 class Variant(BaseModel):
@@ -141,6 +169,9 @@ class Variant(BaseModel):
     fallback_reason: str | None = None
     structure: str | None = None
     rubric: RubricVerdict
+    revisions: list[Revision] = Field(
+        default_factory=list, description="Earlier texts of this variant that failed the rubric, oldest first."
+    )
 
 
 class Approval(BaseModel):

@@ -94,18 +94,25 @@ def build_services(
         store = SqlStore(settings.database.url)
     chat = chat or build_chat(settings)
     draft_prompt = prompts.get("draft_reply")
-    llm = LLMComposer(chat, draft_prompt, pack.brand.name) if chat else None
+    revise_prompt = prompts.get("revise_reply") if "revise_reply" in prompts else None
+    llm = LLMComposer(chat, draft_prompt, pack.brand.name, revise_prompt) if chat else None
     refs = {"draft_reply": draft_prompt.ref_str} if llm else {}
+    if llm and revise_prompt:
+        refs["revise_reply"] = revise_prompt.ref_str
     clock = clock or SystemClock()
     from service.tone.learned import ToneSignals
 
     tone_signals = [ToneSignals.load(name) for name in settings.tone.signals]
     if tone_signals:
         refs["tone_signals"] = ",".join(t.version for t in tone_signals)
+    from service.tone.judge import ToneJudge
+
+    judge = ToneJudge(chat, prompts.get("tone_judge"), pack.brand.name) if chat and "tone_judge" in prompts else None
     pipeline = DraftingPipeline(
         pack=pack, embedder=embedder, index=index, store=store,
         issue_model=IssueModel.cached(pack.taxonomy, embedder, settings.knowledge.model_cache), clock=clock, llm=llm,
         top_k=settings.chroma.top_k, min_score=settings.chroma.min_score, prompt_refs=refs, tone_signals=tone_signals,
+        judge=judge, max_revisions=settings.tone.max_revisions,
     )  # fmt: skip
     review = ReviewService(store=store, pipeline=pipeline, clock=clock)
     return Services(settings, pack, embedder, index, index_error, store, prompts, chat, pipeline, review, clock)

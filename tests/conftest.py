@@ -18,6 +18,7 @@ from service.main import create_app
 from service.ports import Embedder
 
 from tests.fakes import CachingEmbedder
+from tests.llm_server import ScriptedLLM, ServerThread
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -83,3 +84,11 @@ def client(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iter
         yield c
     finally:
         c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def llm() -> Iterator[tuple[ScriptedLLM, ServerThread]]:
+    """A scripted OpenAI-compatible server on 127.0.0.1 for tests of the model path: (script, server)."""
+    script = ScriptedLLM()
+    with ServerThread(script.app()) as server:
+        yield script, server

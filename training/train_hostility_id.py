@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
-from train_tone_signals import approved_replies, fit_pair, scores
+from train_tone_signals import approved_replies, fit_pair, pair_weights, scores
 
 from service.adapters.embedder import OnnxEmbedder
 from service.knowledge.pack import BLOCK_KEYS, load_pack
@@ -64,10 +64,7 @@ def main() -> None:
     (acc, _), blend, threshold = best
     sem, lex = fit_pair(texts, vectors, y)
     out = MODEL_DIR / "hostility-id-v1"
-    np.savez_compressed(out.with_suffix(".npz"), hostile_id_sem_coef=sem.coef_[0].astype(np.float32),
-                        hostile_id_sem_bias=np.float32(sem.intercept_[0]),
-                        hostile_id_lex_coef=lex.coef_[0].astype(np.float16),
-                        hostile_id_lex_bias=np.float32(lex.intercept_[0]))  # fmt: skip
+    np.savez_compressed(out.with_suffix(".npz"), **pair_weights("hostile_id", (sem, lex)))
     meta = {"version": "hostility-id-v1", "embedding_model": embedder.name, "hash_features": HASH_FEATURES,
             "language": "id",
             "signals": {"hostile_id": {"criterion": "no_hostility", "blend": blend, "threshold": threshold,

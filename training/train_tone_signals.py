@@ -63,6 +63,13 @@ def fit_pair(texts: list[str], vectors: np.ndarray, y: np.ndarray) -> tuple[Logi
     return sem, lex
 
 
+def pair_weights(name: str, models: tuple[LogisticRegression, LogisticRegression]) -> dict[str, np.ndarray]:
+    """One signal's arrays as service/tone/learned.py loads them (n-gram weights in float16: small files)."""
+    sem, lex = models
+    return {f"{name}_sem_coef": sem.coef_[0].astype(np.float32), f"{name}_sem_bias": np.float32(sem.intercept_[0]),
+            f"{name}_lex_coef": lex.coef_[0].astype(np.float16), f"{name}_lex_bias": np.float32(lex.intercept_[0])}
+
+
 def scores(models: tuple[LogisticRegression, LogisticRegression], texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sem, lex = models
     return sem.predict_proba(vectors)[:, 1], lex.predict_proba(hashed_ngrams(texts))[:, 1]
@@ -142,11 +149,7 @@ def main() -> None:
                     best = {"key": key, "blend": blend, "threshold": float(threshold), "f1": round(float(f1), 4),
                             "accuracy": round(acc, 4), "brand_pass": round(float(np.mean(brand_p < threshold)), 4)}
         assert best is not None
-        sem, lex = models
-        weights[f"{name}_sem_coef"] = sem.coef_[0].astype(np.float32)
-        weights[f"{name}_sem_bias"] = np.float32(sem.intercept_[0])
-        weights[f"{name}_lex_coef"] = lex.coef_[0].astype(np.float16)
-        weights[f"{name}_lex_bias"] = np.float32(lex.intercept_[0])
+        weights |= pair_weights(name, models)
         meta[name] = {"criterion": criterion, "blend": best["blend"], "threshold": best["threshold"],
                       "validation": "5-fold cross-validation" if val is None else "the source's validation file",
                       "f1": best["f1"], "accuracy": best["accuracy"], "unseen_agent_replies_pass": best["brand_pass"],

@@ -77,6 +77,7 @@ class ComposeRequest:
     facts: Sequence[str] = ()  # policy facts from the retrieved sources, most relevant first
     ranked: dict[str, list[str]] = field(default_factory=dict)  # block key -> items, best fit first
     salt: int = 0  # > 0 when regenerating: rotates the wording so the new draft reads differently
+    avoid: frozenset[str] = frozenset()  # sentences the rubric quoted as failing: revisions choose other blocks
     author_name: str | None = None
     variants: int = 3
 
@@ -123,6 +124,11 @@ ASK_KNOWN_ORDER = {
     },
 }  # fmt: skip
 ASKS_FOR_ORDER = re.compile(r"order number|nomor pesanan|starts with KN|diawali KN", re.IGNORECASE)
+
+
+def _avoided(sentence: str, avoid: frozenset[str]) -> bool:
+    core = sentence.strip().rstrip(".!?").lower()
+    return any(core and (core in quote.lower() or quote.lower() in sentence.lower()) for quote in avoid)
 
 
 class _Picker:
@@ -237,6 +243,9 @@ class PlaybookComposer:
                 if not slot:
                     continue
                 options = self._slot(slot, picker, v + req.salt, lang, problem, facts, req)
+                if req.avoid:  # a revision: never reuse a sentence the rubric failed; drop the slot if optional
+                    fresh = [o for o in options if not _avoided(o, req.avoid)]
+                    options = fresh if fresh or not required else options
                 if options:
                     slots.append((slot, options, required))
             out.append(Composed(self._fit(slots, req, lang, limit), name))

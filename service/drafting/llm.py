@@ -4,23 +4,20 @@ model (through the ``ChatModel`` port), with a versioned prompt and only the ret
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
+from collections.abc import Sequence
 
 from pydantic import BaseModel, Field, ValidationError
 
 from service.drafting.compose import Composed, ComposeRequest
 from service.errors import ModelOutputInvalid
-from service.models import LETTER_CHANNELS
+from service.models import LETTER_CHANNELS, CriterionResult
 from service.ports import ChatModel
+from service.prompting.output import json_object
 from service.prompting.registry import Prompt
 
 log = logging.getLogger(__name__)
-
-FENCE_RE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
-
 
 class _Variant(BaseModel):
     text: str = Field(min_length=1, max_length=5000)
@@ -32,13 +29,9 @@ class _Output(BaseModel):
 
 def parse_output(raw: str) -> list[str]:
     """Read the model's JSON answer; raise ModelOutputInvalid on anything else."""
-    cleaned = FENCE_RE.sub("", raw.strip())
-    start, end = cleaned.find("{"), cleaned.rfind("}")
-    if start == -1 or end <= start:
-        raise ModelOutputInvalid("the model's answer contains no JSON object")
     try:
-        data = _Output.model_validate(json.loads(cleaned[start : end + 1]))
-    except (json.JSONDecodeError, ValidationError) as exc:
+        data = _Output.model_validate(json_object(raw, "the model's answer"))
+    except ValidationError as exc:
         raise ModelOutputInvalid(f"the model's answer is not the agreed JSON: {str(exc)[:200]}") from exc
     texts = [v.text.strip() for v in data.variants if v.text.strip()]
     if not texts:
@@ -46,9 +39,24 @@ def parse_output(raw: str) -> list[str]:
     return texts
 
 
+class _Revised(BaseModel):
+    text: str = Field(min_length=1, max_length=5000)
+
+
+def parse_revision(raw: str) -> str:
+    """Read the model's revised reply ({"text": ...}); raise ModelOutputInvalid on anything else."""
+    try:
+        text = _Revised.model_validate(json_object(raw, "the model's revision")).text.strip()
+    except ValidationError as exc:
+        raise ModelOutputInvalid(f"the model's revision is not the agreed JSON: {str(exc)[:200]}") from exc
+    if not text:
+        raise ModelOutputInvalid("the model returned an empty revision")
+    return text
+
+
 class LLMComposer:
-    def __init__(self, chat: ChatModel, prompt: Prompt, brand_name: str) -> None:
-        self.chat, self.prompt, self.brand_name = chat, prompt, brand_name
+    def __init__(self, chat: ChatModel, prompt: Prompt, brand_name: str, revise_prompt: Prompt | None = None) -> None:
+        self.chat, self.prompt, self.brand_name, self.revise_prompt = chat, prompt, brand_name, revise_prompt
 
     @property
     def name(self) -> str:
@@ -92,3 +100,19 @@ class LLMComposer:
             self.prompt.file.name, self.prompt.ref_str, self.chat.model, (time.perf_counter() - t0) * 1000,
         )  # fmt: skip
         return [Composed(text, f"llm_{i + 1}") for i, text in enumerate(parse_output(raw)[: req.variants])]
+
+    def revise(self, req: ComposeRequest, draft: str, findings: Sequence[CriterionResult]) -> str:
+        """Ask the model to fix what the rubric found in one of its drafts (the ``revise_reply`` prompt)."""
+        if self.revise_prompt is None:
+            raise ModelOutputInvalid("no revise_reply prompt is active")
+        v = self.variables(req)
+        listed = "\n".join(f"- {f.id}: {f.evidence or 'failed'}; {f.suggestion or ''}".rstrip("; ") for f in findings)
+        messages = self.revise_prompt.render(
+            brand=v["brand"], language=v["language"], channel=v["channel"], public=v["public"], max_chars=v["max_chars"],
+            policy_facts=v["policy_facts"], complaint=v["complaint"], draft=draft, findings=listed,
+        )  # fmt: skip
+        t0 = time.perf_counter()
+        raw = self.chat.complete(messages)
+        log.info("llm call prompt=%s@%s model=%s latency_ms=%d", self.revise_prompt.file.name,
+                 self.revise_prompt.ref_str, self.chat.model, (time.perf_counter() - t0) * 1000)  # fmt: skip
+        return parse_revision(raw)

@@ -7,6 +7,7 @@ the playbook without sources. Either way the draft says what happened, and the c
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -20,16 +21,20 @@ from service.drafting.compose import Composed, ComposeRequest, PlaybookComposer
 from service.drafting.context import DraftContext
 from service.drafting.llm import LLMComposer
 from service.drafting.retrieve import PAST_REPLIES, retrieve
-from service.errors import IndexUnavailable, UpstreamError
+from service.errors import IndexUnavailable, ModelNotConfigured, UpstreamError
 from service.knowledge.pack import BLOCK_KEYS, Pack
-from service.models import Channel, Classification, Complaint, Draft, Language, RubricVerdict, Source, Variant
+from service.models import (
+    Channel, Classification, Complaint, CriterionResult, Draft, Language, Revision, RubricVerdict, Source, Variant,
+)
 from service.ports import Clock, DraftStore, Embedder, IndexRecord, PassageIndex
 from service.review.audit import AuditEntry, text_hash
-from service.tone.checks import CheckContext, check, content_words
+from service.tone.checks import CheckContext, check, content_words, learned_thresholds
+from service.tone.judge import ToneJudge
 from service.tone.learned import ToneSignals
 
 log = logging.getLogger(__name__)
 PROBLEM_MIN_FIT = 0.45  # below this, the playbook's general problem phrase is used
+SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 @dataclass
@@ -58,6 +63,8 @@ class DraftingPipeline:
         min_score: float = 0.25,
         prompt_refs: dict[str, str] | None = None,
         tone_signals: Sequence[ToneSignals] = (),
+        judge: ToneJudge | None = None,
+        max_revisions: int = 2,
     ) -> None:
         self.pack, self.embedder, self.index, self.store = pack, embedder, index, store
         self.issue_model, self.clock, self.llm = issue_model, clock, llm
@@ -65,6 +72,9 @@ class DraftingPipeline:
         self.top_k, self.min_score = top_k, min_score
         self.prompt_refs = prompt_refs or {}
         self.tone_signals = list(tone_signals)
+        self.judge = judge
+        self.max_revisions = max_revisions
+        self._signal_cuts = learned_thresholds(pack.rubric)
         self._contacts = list(pack.brand.contacts.values())
         self.public_channels = frozenset(ch for ch, rule in pack.brand.channels.items() if rule.public)
         self._all_facts = pack.all_facts()
@@ -188,50 +198,116 @@ class DraftingPipeline:
     def checked(self, texts: Sequence[str], ctx: CheckContext) -> list[RubricVerdict]:
         """The rubric's verdict on each text, with the learned tone signals for texts in their language."""
         learned: list[dict[str, float]] = [{} for _ in texts]
-        for signals in self.tone_signals:  # each set of models scores the replies in its own language
-            idx = [i for i, t in enumerate(texts) if lang_detect.detect(t).value == signals.language]
-            vectors: list[list[float] | None] = (
-                list(self.embedder.embed([texts[i] for i in idx])) if idx and signals.needs_embedding else [None] * len(idx)
-            )
-            for i, vec in zip(idx, vectors, strict=True):
-                learned[i] |= signals.score(texts[i], vec)
-        return [check(t, rubric=self.pack.rubric, ctx=replace(ctx, learned=lr)) for t, lr in zip(texts, learned, strict=True)]
+        quotes: list[dict[str, str]] = [{} for _ in texts]
+        languages = [lang_detect.detect(t).value for t in texts]
+        # each set of models scores the replies in its own language; each reply is embedded once, in one batch
+        sets = [[s for s in self.tone_signals if s.language == lang] for lang in languages]
+        need = [i for i, found in enumerate(sets) if any(s.needs_embedding for s in found)]
+        vectors: dict[int, list[float]] = dict(zip(need, self.embedder.embed([texts[i] for i in need]), strict=True)) if need else {}
+        for i, found in enumerate(sets):
+            for signals in found:
+                scores = signals.score(texts[i], vectors.get(i))
+                learned[i] |= scores
+                quotes[i] |= self._learned_quotes(signals, texts[i], scores)
+        return [
+            check(t, rubric=self.pack.rubric, ctx=replace(ctx, learned=lr, learned_quotes=q))
+            for t, lr, q in zip(texts, learned, quotes, strict=True)
+        ]
+
+    def _learned_quotes(self, signals: ToneSignals, text: str, scores: dict[str, float]) -> dict[str, str]:
+        """For each signal that fails the text, the sentence it scores highest: the evidence a reviewer
+        reads, and the sentence a revision leaves out."""
+        flagged = [name for name, p in scores.items() if p >= self._signal_cuts.get(name, 1.0)]
+        sentences = [s for s in SENTENCE_RE.split(text) if s.strip()]
+        if not flagged or len(sentences) < 2:
+            return {name: text.strip() for name in flagged}
+        vectors = list(self.embedder.embed(sentences)) if signals.needs_embedding else [None] * len(sentences)
+        per = [signals.score(s, v) for s, v in zip(sentences, vectors, strict=True)]
+        return {name: sentences[max(range(len(per)), key=lambda i: per[i][name])].strip() for name in flagged}
+
+    def _as_variants(
+        self, items: list[Composed], generator: str, ctx: CheckContext, reason: str | None = None
+    ) -> list[Variant]:
+        verdicts = self.checked([c.text for c in items], ctx)
+        return [
+            Variant(id=f"v{i + 1}", text=c.text, generator=generator, fallback_reason=reason, structure=c.structure,
+                    rubric=verdict)
+            for i, (c, verdict) in enumerate(zip(items, verdicts, strict=True))
+        ]  # fmt: skip
+
+    def _alternative(
+        self, v: Variant, index: int, attempt: int, req: ComposeRequest, failed: list[CriterionResult], seen: set[str]
+    ) -> tuple[str, str] | None:
+        """Another text for a variant that failed the rubric, and how it was made; None when there is none."""
+        if v.generator == self.composer.name:
+            # The composer writes the same structure again without the sentences the rubric quoted, with
+            # other wording; a few turns of the wording before giving up.
+            avoid = req.avoid | {c.evidence for c in failed if c.evidence}
+            for turn in range(3):
+                salt = req.salt + 7 * attempt + turn
+                items = self.composer.compose(replace(req, avoid=frozenset(avoid), salt=salt))
+                text = items[min(index, len(items) - 1)].text if items else None
+                if text and text not in seen:
+                    return text, f"composed again without the quoted sentences (wording {salt})"
+            return None
+        if self.llm is None or not v.generator.startswith("llm:"):
+            return None
+        try:
+            text = self.llm.revise(req, v.text, failed)
+        except UpstreamError as exc:
+            log.warning("model revision failed (%s); the variant stays as it was", exc.code)
+            return None
+        return (text, f"the model revised it with the rubric's findings ({self.llm.name})") if text not in seen else None
+
+    def _revised(self, variants: list[Variant], req: ComposeRequest, ctx: CheckContext) -> list[Variant]:
+        """Revise each variant that fails the rubric, up to ``max_revisions`` times; each rejected text is
+        kept on the variant with the criteria it failed and their evidence."""
+        out = []
+        for i, v in enumerate(variants):
+            history: list[Revision] = []
+            seen = {v.text}
+            while not v.rubric.passed and len(history) < self.max_revisions:
+                failed = [c for c in v.rubric.criteria if c.applicable and not c.passed]
+                found = self._alternative(v, i, len(history) + 1, req, failed, seen)
+                if found is None:
+                    break
+                text, action = found
+                seen.add(text)
+                history.append(Revision(attempt=len(history), text=v.text, generator=v.generator,
+                                        failed=[c.id for c in failed], action=action,
+                                        evidence=[f"{c.id}: {c.evidence}" for c in failed if c.evidence]))  # fmt: skip
+                v = v.model_copy(update={"text": text, "rubric": self.checked([text], ctx)[0]})
+            out.append(v.model_copy(update={"revisions": history}) if history else v)
+        return out
 
     def _compose(self, req: ComposeRequest, ctx: CheckContext) -> list[Variant]:
-        def as_variants(items: list[Composed], generator: str, reason: str | None = None) -> list[Variant]:
-            verdicts = self.checked([c.text for c in items], ctx)
-            return [
-                Variant(
-                    id=f"v{i + 1}", text=c.text, generator=generator, fallback_reason=reason,
-                    structure=c.structure, rubric=verdict,
-                )  # fmt: skip
-                for i, (c, verdict) in enumerate(zip(items, verdicts, strict=True))
-            ]
+        def from_composer(reason: str | None = None) -> list[Variant]:
+            return self._revised(self._as_variants(self.composer.compose(req), self.composer.name, ctx, reason), req, ctx)
 
         if self.llm is None:
-            return as_variants(self.composer.compose(req), self.composer.name)
+            return from_composer()
         try:
-            variants = as_variants(self.llm.compose(req), self.llm.name)
+            variants = self._revised(self._as_variants(self.llm.compose(req), self.llm.name, ctx), req, ctx)
         except UpstreamError as exc:
             log.warning("model failed (%s); the playbook composer answers", exc.code)
-            return as_variants(self.composer.compose(req), self.composer.name, f"{exc.code}: {exc.detail}")
+            return from_composer(f"{exc.code}: {exc.detail}")
         except Exception as exc:  # any other failure of the model path must not lose the complaint
             log.exception("model path failed unexpectedly; the playbook composer answers")
-            return as_variants(self.composer.compose(req), self.composer.name, f"model-error: {exc.__class__.__name__}")
+            return from_composer(f"model-error: {exc.__class__.__name__}")
         failing = [v for v in variants if not all(c.passed for c in v.rubric.criteria if c.blocking)]
         kept = [v for v in variants if v not in failing]
         if len(kept) == req.variants:
             return kept
-        # A model draft that fails a blocking check (say, a promise the policy does not allow) is never
-        # stored as a candidate, and a model that returned too few variants is topped up: the composer
-        # fills the gap, and the draft says why.
+        # A model draft that still fails a blocking check after its revisions (say, a promise the policy
+        # does not allow) is never stored as a candidate, and a model that returned too few variants is
+        # topped up: the composer fills the gap, and the draft says why.
         failed = sorted({c.id for v in failing for c in v.rubric.criteria if c.blocking and not c.passed})
         reason = (
             f"model draft failed the rubric ({', '.join(failed)})"
             if failed
             else f"the model returned {len(kept)} of {req.variants} variants"
         )
-        fallback = as_variants(self.composer.compose(req), self.composer.name, reason)
+        fallback = from_composer(reason)
         merged = kept + fallback[: max(0, req.variants - len(kept))]
         return [v.model_copy(update={"id": f"v{i + 1}"}) for i, v in enumerate(merged)]
 
@@ -337,9 +413,18 @@ class DraftingPipeline:
         channel: Channel,
         public: bool,
         context: DraftContext,
+        judge: bool = False,
     ) -> RubricVerdict:
+        """The rubric's verdict on any text; with ``judge``, plus the model judge's advisory scores."""
+        if judge and self.judge is None:
+            raise ModelNotConfigured("the model judge needs a model: set TENANG_LLM__BASE_URL (or OPENAI_BASE_URL)")
         u = self.understand(complaint, context) if complaint else None
         language = u.classification.language if u else None
         ctx = self.check_context(channel=channel, public=public, language=language, u=u, context=context)
-        return self.checked([text], ctx)[0]
+        verdict = self.checked([text], ctx)[0]
+        if judge and self.judge is not None:
+            scored = self.judge.judge(text, complaint=u.redacted if u else None, channel=channel, public=public,
+                                      language=language or lang_detect.detect(text))  # fmt: skip
+            verdict = verdict.model_copy(update={"judge": scored})
+        return verdict
 

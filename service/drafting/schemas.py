@@ -91,6 +91,10 @@ class ToneCheckRequest(BaseModel):
     channel: Channel | None = None
     public: StrictBool | None = None
     context: DraftContext = Field(default_factory=DraftContext)
+    judge: StrictBool = Field(
+        default=False, description="Also ask the model judge (empathy, transparency, specificity; advisory). "
+        "Needs a configured model: 409 model-not-configured otherwise.",
+    )
 
     def resolved(
         self, public_channels: Collection[Channel], *, channel: Channel = Channel.chat, public: bool | None = None

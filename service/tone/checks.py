@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from service import language as lang_detect
 from service import privacy
@@ -44,6 +45,7 @@ class CheckContext:
     brand: Brand | None = None
     extra_allowed_pii: Sequence[str] = field(default_factory=tuple)
     learned: Mapping[str, float] = field(default_factory=dict)  # learned signal -> probability, for this reply
+    learned_quotes: Mapping[str, str] = field(default_factory=dict)  # failing signal -> its highest-scoring sentence
 
 
 @lru_cache(maxsize=2048)
@@ -126,13 +128,27 @@ def _learned(c: Criterion, ctx: CheckContext) -> Result:
     """A learned signal (params ``learned: {signal, threshold}``, or a list of them, thresholds set from
     data in the rubric file) fails the criterion when the reply scores at or above its threshold; the
     score is 1 - probability. Signals score only replies in their own language."""
-    specs = c.params.get("learned") or []
-    for spec in [specs] if isinstance(specs, dict) else specs:
+    for spec in _learned_specs(c):
         p = ctx.learned.get(spec["signal"])
         if p is not None and p >= float(spec["threshold"]):
-            return False, round(1 - p, 3), (f"the {spec['signal']} model scores the whole reply {p:.2f} "
-                                            f"(fails from {float(spec['threshold']):.2f})")  # fmt: skip
+            quote = ctx.learned_quotes.get(spec["signal"])
+            where = f"{quote} (" if quote else "the whole reply ("
+            return False, round(1 - p, 3), f"{where}the {spec['signal']} model scores {p:.2f}; fails from {float(spec['threshold']):.2f})"
     return True, 1.0, None
+
+
+def _learned_specs(c: Criterion) -> list[dict[str, Any]]:
+    specs = c.params.get("learned") or []
+    return [specs] if isinstance(specs, dict) else list(specs)
+
+
+def learned_thresholds(rubric: Rubric) -> dict[str, float]:
+    """Each learned signal's lowest threshold in the rubric: from there it fails some criterion."""
+    out: dict[str, float] = {}
+    for c in rubric.criteria:
+        for spec in _learned_specs(c):
+            out[spec["signal"]] = min(out.get(spec["signal"], 1.0), float(spec["threshold"]))
+    return out
 
 
 def _public_argument(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Result | None:

@@ -18,6 +18,7 @@ from service.drafting.context import DraftContext
 from service.drafting.pipeline import DraftingPipeline
 from service.errors import InvalidInput
 from service.models import Channel, Complaint, RubricVerdict
+from service.tone.judge import JUDGE_CRITERIA
 
 
 @dataclass
@@ -29,6 +30,8 @@ class ToneCase:
     context: DraftContext = field(default_factory=DraftContext)
     label: str | None = None
     expected_fail: list[str] | None = None  # criteria a reviewer says this text breaks
+    subjective: dict[str, bool] | None = None  # a reviewer's view of the judge's criteria (True: meets it)
+    judge: bool = False  # ask the model judge about this text
 
 
 @dataclass
@@ -88,6 +91,7 @@ def evaluate_tone(
     *,
     criteria: Sequence[str] | None = None,
     fail_label: str | None = None,
+    judge: bool = False,
     on_case: Callable[[], None] | None = None,
 ) -> ToneEvaluation:
     check_criteria(pipeline, criteria)
@@ -95,7 +99,7 @@ def evaluate_tone(
     per_criterion_fail: Counter[str] = Counter()
     for case in cases:
         verdict = pipeline.check_text(case.text, complaint=case.complaint, channel=case.channel,
-                                      public=case.public, context=case.context)  # fmt: skip
+                                      public=case.public, context=case.context, judge=judge or case.judge)  # fmt: skip
         failed = [c.id for c in verdict.criteria if not c.passed]
         per_criterion_fail.update(failed)
         passed = verdict.passed if not criteria else not any(c in failed for c in criteria)
@@ -123,5 +127,51 @@ def evaluate_tone(
             fn = sum(w and not g for w, g in zip(want, got, strict=True))
             per_criterion[c.id] = {**_prf(tp, fp, fn), "support": sum(want), "flagged": sum(got)}
         summary["per_criterion"] = per_criterion
+    if any(r.verdict.judge is not None for r in results):
+        summary["judge"] = judge_agreement(cases, [r.verdict for r in results])
     per = {c.id: round(1 - per_criterion_fail[c.id] / n, 4) if n else 0.0 for c in pipeline.pack.rubric.criteria}
     return ToneEvaluation(summary=summary, per_criterion_pass_rate=per, results=results)
+
+
+def _kappa(pairs: list[tuple[bool, bool]]) -> float | None:
+    """Cohen's kappa of two raters' pass/fail: agreement beyond what their pass rates give by chance."""
+    n = len(pairs)
+    if not n:
+        return None
+    observed = sum(a == b for a, b in pairs) / n
+    pa, pb = sum(a for a, _ in pairs) / n, sum(b for _, b in pairs) / n
+    chance = pa * pb + (1 - pa) * (1 - pb)
+    return round((observed - chance) / (1 - chance), 4) if chance < 1 else None
+
+
+def judge_agreement(cases: Sequence[ToneCase], verdicts: Sequence[RubricVerdict]) -> dict[str, Any]:
+    """How far the model judge agrees with people on the subjective criteria: per criterion, on the texts
+    a reviewer labelled (``subjective``), the share of equal pass/fail calls, Cohen's kappa, and the
+    judge's precision and recall of failing. Texts the judge could not score are counted, not guessed."""
+    first = next((v.judge for v in verdicts if v.judge is not None), None)
+    out: dict[str, Any] = {
+        "model": first.model if first else None, "prompt": first.prompt if first else None,
+        "judged": sum(1 for v in verdicts if v.judge is not None and not v.judge.error),
+        "errors": sum(1 for v in verdicts if v.judge is not None and v.judge.error),
+    }  # fmt: skip
+    per: dict[str, Any] = {}
+    for criterion in JUDGE_CRITERIA:
+        pairs = []  # (human says it meets the criterion, judge says so)
+        for case, v in zip(cases, verdicts, strict=True):
+            human = (case.subjective or {}).get(criterion)
+            score = next((s for s in (v.judge.scores if v.judge else []) if s.criterion == criterion), None)
+            if human is not None and score is not None:
+                pairs.append((bool(human), score.passed))
+        if not pairs:
+            continue
+        tp = sum(not h and not j for h, j in pairs)
+        fp = sum(h and not j for h, j in pairs)
+        fn = sum(not h and j for h, j in pairs)
+        per[criterion] = {
+            "n": len(pairs), "agreement": round(sum(h == j for h, j in pairs) / len(pairs), 4),
+            "kappa": _kappa(pairs), **_prf(tp, fp, fn),
+            "human_pass_rate": round(sum(h for h, _ in pairs) / len(pairs), 4),
+            "judge_pass_rate": round(sum(j for _, j in pairs) / len(pairs), 4),
+        }  # fmt: skip
+    out["per_criterion"] = per
+    return out

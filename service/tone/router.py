@@ -17,7 +17,8 @@ router = APIRouter(prefix="/v1/tone", tags=["tone"])
 @router.post("/check", response_model=RubricVerdict)
 def check_tone(body: ToneCheckRequest, pipeline: PipelineDep, _: AgentDep) -> RubricVerdict:
     complaint, channel, public = body.resolved(pipeline.public_channels)
-    return pipeline.check_text(body.text, complaint=complaint, channel=channel, public=public, context=body.context)
+    return pipeline.check_text(body.text, complaint=complaint, channel=channel, public=public, context=body.context,
+                               judge=body.judge)  # fmt: skip
 
 
 @router.post("/evaluate", response_model=ToneEvaluateResponse)
@@ -27,10 +28,11 @@ def evaluate(body: ToneEvaluateRequest, pipeline: PipelineDep, _: AgentDep) -> T
     for item in body.items:
         complaint, channel, public = item.resolved(pipeline.public_channels, channel=body.channel, public=body.public)
         cases.append(ToneCase(text=item.text, channel=channel, public=public, complaint=complaint,
-                              context=item.context, label=item.label, expected_fail=item.fail))  # fmt: skip
+                              context=item.context, label=item.label, expected_fail=item.fail,
+                              subjective=item.subjective, judge=item.judge))  # fmt: skip
     if bad := unknown_fail_criteria(pipeline, cases):
         raise InvalidInput(f"items[{bad[0]}].fail: unknown criteria {', '.join(bad[1])}")
-    result = evaluate_tone(pipeline, cases, criteria=body.criteria, fail_label=body.fail_label)
+    result = evaluate_tone(pipeline, cases, criteria=body.criteria, fail_label=body.fail_label, judge=body.judge)
     return ToneEvaluateResponse(
         summary=ToneSummary(**result.summary, per_criterion_pass_rate=result.per_criterion_pass_rate),
         items=[ToneItemResult(index=i, label=item.label, passed=r.passed, failed=r.failed, verdict=r.verdict)

@@ -4,7 +4,6 @@ a timeout, malformed output and an injected instruction. Any failure leaves the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.ports import Embedder
 from tests.conftest import make_client
-from tests.llm_server import ScriptedLLM, ServerThread, Step
+from tests.llm_server import ServerThread, Step
 
 pytestmark = pytest.mark.integration
 
@@ -32,13 +31,6 @@ GOOD = {
         {"text": "Sorry for the wait on your order, Rina. Send us a DM with the order number and we'll check where it is."},
     ]
 }
-
-
-@pytest.fixture
-def llm() -> Iterator[tuple[ScriptedLLM, ServerThread]]:
-    script = ScriptedLLM()
-    with ServerThread(script.app()) as server:
-        yield script, server
 
 
 def _client(tmp_path: Path, embedder: Embedder, url: str, timeout_s: float = 5.0) -> TestClient:

@@ -160,7 +160,7 @@ def test_a_learned_signal_fails_its_criterion_from_the_rubric_threshold(pack: Pa
     above = verdict(pack, GOOD, language=Language.en, learned={signal: min(1.0, spec["threshold"] + 0.01)})
     result = next(c for c in above.criteria if c.id == criterion)
     assert not result.passed and not above.passed
-    assert f"the {signal} model scores the whole reply" in (result.evidence or "") and result.suggestion
+    assert f"the whole reply (the {signal} model scores" in (result.evidence or "") and result.suggestion
     below = verdict(pack, GOOD, language=Language.en, learned={signal: spec["threshold"] - 0.01})
     assert next(c for c in below.criteria if c.id == criterion).passed
     # no score (an Indonesian reply, or the learned signals switched off): the patterns alone decide

@@ -1,0 +1,152 @@
+"""Train the learned reply signals: for each tone criterion that patterns cannot reach (no_hostility,
+courteous, no_sarcasm, no_blame, no_public_argument), does an agent's reply break it? One set per
+language, trained on replies written for this project.
+
+The public corpora (politeness requests, offensive and ironic tweets; train_tone_signals.py) are not
+agents' replies; these models learn what a bad reply looks like from replies. Each signal is the same
+model as the others: logistic regression over the all-MiniLM-L6-v2 sentence embedding blended with one
+over hashed character and word n-grams. Blend and threshold come from 5-fold cross-validation: the
+threshold with the best F1 among those that flag at most 0.5% of the sample pack's approved replies
+and playbook blocks (the composer's own sentences, scored held out) and, in English, at most 0.5% of unseen real agents'
+replies (half of brand-replies-twitter, when --data has it; the other half joins training as good replies).
+
+    .venv/bin/python training/train_reply_signals.py [--data ../shared/data]
+
+writes service/tone/models/reply-signals-{en,id}-v1.npz (weights) and .json (figures, sources).
+
+Data:
+- training/data/replies.en.train.v1.jsonl (484) and replies.id.train.v1.jsonl (514): agents' replies to
+  complaints for Kedai Nusa and five other fictional brands, labelled with the criteria each breaks,
+  written for this project (MIT), independently of the evaluation sets in evals/datasets/tone/.
+- training/data/hostility.id.train.v1.jsonl (300): Indonesian replies, hostile or calm (MIT, ours).
+- The sample pack's approved replies and playbook blocks (knowledge/), good by definition.
+- brand-replies-twitter (IBM twitter-customer-care-document-prediction, EMNLP 2020, Apache-2.0): real
+  agents' replies, English only, read from --data and never copied; optional.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+from train_tone_signals import approved_replies, fit_pair, pair_weights, scores
+
+from service.adapters.embedder import OnnxEmbedder
+from service.knowledge.pack import BLOCK_KEYS, load_pack
+from service.models import Language
+from service.tone.learned import HASH_FEATURES, MODEL_DIR
+
+HERE = Path(__file__).resolve().parent / "data"
+CRITERIA = {  # criterion -> signal name
+    "no_hostility": "hostile", "courteous": "discourteous", "no_sarcasm": "sarcastic",
+    "no_blame": "blaming", "no_public_argument": "arguing",
+}  # fmt: skip
+BLENDS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8)
+MAX_AGENT_FLAGS = 0.005
+MAX_OWN_FLAGS = 0.005  # of the composer's sentences and approved replies, held out; revision replaces the rest
+
+
+def read_jsonl(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def pack_sentences(language: str) -> list[str]:
+    """The composer's raw material in one language: the playbooks' blocks, with placeholders filled."""
+    pack = load_pack(Path("knowledge"))
+    blocks = [item for pb in pack.playbooks.values() for key in BLOCK_KEYS
+              for item in getattr(pb.reply.get(Language(language)), key, None) or [] if isinstance(item, str)]  # fmt: skip
+    fills = {"en": [("your", "your order"), ("you", "you")], "id": [("Kakak", "pesanan Kakak"), ("Bapak/Ibu", "pesanan Bapak/Ibu")]}
+    problem = {"en": "your order arrived late", "id": "pesanan terlambat"}[language]
+    return [b.replace("{you}", you).replace("{order}", order).replace("{problem}", problem)
+            for you, order in fills[language] for b in dict.fromkeys(blocks)]  # fmt: skip
+
+
+def train_language(language: str, embedder: OnnxEmbedder, agents: list[str]) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    rows = read_jsonl(HERE / f"replies.{language}.train.v1.jsonl")
+    texts = [r["text"] for r in rows]
+    fails = [set(r["fail"]) for r in rows]
+    if language == "id":  # the earlier hostile-or-calm set: hostility labels only
+        extra = read_jsonl(HERE / "hostility.id.train.v1.jsonl")
+        texts += [r["text"] for r in extra]
+        fails += [{"no_hostility"} if r["label"] == "hostile" else set() for r in extra]
+    own = list(dict.fromkeys(approved_replies(language) + pack_sentences(language)))
+    train_agents = [t for i, t in enumerate(agents) if i % 2]
+    held_agents = [t for i, t in enumerate(agents) if not i % 2]
+    good = own + train_agents
+    all_texts = texts + good
+    vectors = np.asarray(embedder.embed(all_texts), dtype=np.float32)
+    held_vecs = np.asarray(embedder.embed(held_agents), dtype=np.float32) if held_agents else None
+    n_labelled = len(texts)
+    weights: dict[str, np.ndarray] = {}
+    meta: dict[str, dict] = {}  # type: ignore[type-arg]
+    for criterion, name in CRITERIA.items():
+        signal = f"reply_{name}_{language}"  # unique across languages: the rubric sets each one's threshold
+        t0 = time.time()
+        y = np.asarray([criterion in f for f in fails] + [False] * len(good), dtype=int)
+        p_sem, p_lex = np.zeros(len(y)), np.zeros(len(y))
+        for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(vectors, y):
+            s, lx = scores(fit_pair([all_texts[i] for i in a], vectors[a], y[a]), [all_texts[i] for i in b], vectors[b])
+            p_sem[b], p_lex[b] = s, lx
+        models = fit_pair(all_texts, vectors, y)
+        h_sem, h_lex = scores(models, held_agents, held_vecs) if held_vecs is not None else (np.zeros(0), np.zeros(0))
+        best = None
+        for blend in BLENDS:
+            p = blend * p_sem + (1 - blend) * p_lex
+            # The composer's own sentences and approved replies must pass (held-out probabilities for them
+            # too, so the cut is not fitted to sentences the model has memorised), and so must almost all
+            # unseen real agents' replies.
+            floor = float(np.quantile(p[n_labelled : n_labelled + len(own)], 1 - MAX_OWN_FLAGS))
+            held = blend * h_sem + (1 - blend) * h_lex
+            if len(held):
+                floor = max(floor, float(np.quantile(held, 1 - MAX_AGENT_FLAGS)))
+            for threshold in np.round(np.arange(0.2, 0.96, 0.01), 2):
+                if threshold <= floor:
+                    continue
+                pred = p[:n_labelled] >= threshold
+                f1 = f1_score(y[:n_labelled], pred)
+                key = (round(f1, 4), -abs(threshold - 0.5))
+                if best is None or key > best["key"]:
+                    tp = int(np.sum(pred & (y[:n_labelled] == 1)))
+                    best = {"key": key, "blend": blend, "threshold": float(threshold), "f1": round(float(f1), 4),
+                            "precision": round(tp / max(1, int(pred.sum())), 4),
+                            "recall": round(tp / max(1, int(y[:n_labelled].sum())), 4),
+                            "unseen_agent_replies_pass": round(float(np.mean(held < threshold)), 4) if len(held) else None}  # fmt: skip
+        assert best is not None, criterion
+        weights |= pair_weights(signal, models)
+        meta[signal] = {"criterion": criterion, "blend": best["blend"], "threshold": best["threshold"],
+                        "validation": "5-fold cross-validation on the labelled replies", "f1": best["f1"],
+                        "precision": best["precision"], "recall": best["recall"],
+                        "unseen_agent_replies_pass": best["unseen_agent_replies_pass"],
+                        "positives": int(y[:n_labelled].sum()), "train_rows": len(all_texts),
+                        "seconds": round(time.time() - t0, 1)}  # fmt: skip
+        print(language, signal, meta[signal], flush=True)
+    return weights, meta
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--languages", default="en,id")
+    args = parser.parse_args()
+    embedder = OnnxEmbedder(cache_dir=Path("var/models"))
+    agents_file = args.data / "brand-replies-twitter/dev.jsonl"
+    agents = [r["text"] for r in read_jsonl(agents_file)] if agents_file.exists() else []
+    if not agents:
+        print(f"{agents_file} not found: thresholds are set without real agents' replies")
+    for language in args.languages.split(","):
+        weights, meta = train_language(language, embedder, agents if language == "en" else [])
+        name = f"reply-signals-{language}-v1"
+        out = MODEL_DIR / name
+        np.savez_compressed(out.with_suffix(".npz"), **weights)
+        info = {"version": name, "embedding_model": embedder.name, "hash_features": HASH_FEATURES,
+                "language": language, "signals": meta, "sources": __doc__.split("Data:")[1].strip()}  # fmt: skip
+        out.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
