@@ -57,12 +57,12 @@ class KnowledgeSettings(BaseModel):
 
 class ToneSettings(BaseModel):
     signals: list[str] = Field(
-        default_factory=lambda: ["reply-signals-en-v1", "reply-signals-id-v1"],
+        default_factory=lambda: ["reply-signals-en-v2", "reply-signals-id-v1", "tone-signals-v2"],
         description="Learned tone signals added to the rubric, by name (service/tone/models/NAME.json); "
         "each scores replies in its own language at the thresholds the rubric file sets. Default: the reply "
         "signals (hostility, discourtesy, sarcasm, blame, public argument) in English and Indonesian, trained "
-        'on replies we wrote. `"tone-signals-v1"` adds English models trained on public corpora (impolite '
-        'requests, offensive and ironic tweets); `"hostility-id-v1"` is the earlier Indonesian hostility model.',
+        "on replies we wrote, and English models trained on public corpora (impolite requests, offensive and "
+        'ironic tweets). `"hostility-id-v1"` is the earlier Indonesian hostility model; `[]`: patterns only.',
     )
     max_revisions: int = Field(
         default=2, ge=0, le=5,

@@ -12,7 +12,7 @@ replies (half of brand-replies-twitter, when --data has it; the other half joins
 
     .venv/bin/python training/train_reply_signals.py [--data ../shared/data]
 
-writes service/tone/models/reply-signals-{en,id}-v1.npz (weights) and .json (figures, sources).
+writes service/tone/models/reply-signals-en-v2 and reply-signals-id-v1 (.npz weights, .json figures and sources).
 
 Data:
 - training/data/replies.en.train.v1.jsonl (484) and replies.id.train.v1.jsonl (514): agents' replies to
@@ -22,6 +22,10 @@ Data:
 - The sample pack's approved replies and playbook blocks (knowledge/), good by definition.
 - brand-replies-twitter (IBM twitter-customer-care-document-prediction, EMNLP 2020, Apache-2.0): real
   agents' replies, English only, read from --data and never copied; optional.
+- English only, as negatives: TweetEval offensive (OLID; Zampieri et al. 2019) non-offensive tweets,
+  TweetEval irony (Van Hee et al. 2018) non-ironic tweets, and the Stanford Politeness Corpus's polite
+  requests (Danescu-Niculescu-Mizil et al. 2013, Apache-2.0). TweetEval states no licence of its own
+  (research use, under Twitter's terms). Read from --data, never copied.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ CRITERIA = {  # criterion -> signal name
 }  # fmt: skip
 BLENDS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8)
 MAX_AGENT_FLAGS = 0.005
+# en v2: ordinary tweets and requests from the public corpora joined as negatives (v1 flagged many of them)
+VERSIONS = {"en": "v2", "id": "v1"}
 MAX_OWN_FLAGS = 0.005  # of the composer's sentences and approved replies, held out; revision replaces the rest
 
 
@@ -66,7 +72,22 @@ def pack_sentences(language: str) -> list[str]:
             for you, order in fills[language] for b in dict.fromkeys(blocks)]  # fmt: skip
 
 
-def train_language(language: str, embedder: OnnxEmbedder, agents: list[str]) -> tuple[dict, dict]:  # type: ignore[type-arg]
+def public_negatives(data: Path) -> dict[str, list[str]]:
+    """Texts from the public corpora that are not what a criterion's signal looks for: non-offensive
+    tweets for hostility, non-ironic tweets for sarcasm, polite requests for discourtesy. They are
+    negatives only, so the reply signals learn that ordinary tweets and requests are not bad replies
+    (the corpus-trained signals in tone-signals-v2 judge that kind of text)."""
+    def texts(path: Path, label: str) -> list[str]:
+        return [r["text"] for r in read_jsonl(path) if r["label"] == label] if path.exists() else []
+
+    polite = texts(data / "politeness/wikipedia.dev.jsonl", "polite") + texts(data / "politeness/stack-exchange.dev.jsonl", "polite")
+    return {"no_hostility": texts(data / "tweeteval-offensive/train.jsonl", "not-offensive"),
+            "no_sarcasm": texts(data / "tweeteval-irony/train.jsonl", "non_irony"), "courteous": polite}  # fmt: skip
+
+
+def train_language(
+    language: str, embedder: OnnxEmbedder, agents: list[str], negatives: dict[str, list[str]]
+) -> tuple[dict, dict]:  # type: ignore[type-arg]
     rows = read_jsonl(HERE / f"replies.{language}.train.v1.jsonl")
     texts = [r["text"] for r in rows]
     fails = [set(r["fail"]) for r in rows]
@@ -78,16 +99,20 @@ def train_language(language: str, embedder: OnnxEmbedder, agents: list[str]) -> 
     train_agents = [t for i, t in enumerate(agents) if i % 2]
     held_agents = [t for i, t in enumerate(agents) if not i % 2]
     good = own + train_agents
-    all_texts = texts + good
-    vectors = np.asarray(embedder.embed(all_texts), dtype=np.float32)
+    base_texts = texts + good
+    base_vectors = np.asarray(embedder.embed(base_texts), dtype=np.float32)
     held_vecs = np.asarray(embedder.embed(held_agents), dtype=np.float32) if held_agents else None
+    neg_vectors = {c: np.asarray(embedder.embed(t), dtype=np.float32) for c, t in negatives.items() if t}
     n_labelled = len(texts)
     weights: dict[str, np.ndarray] = {}
     meta: dict[str, dict] = {}  # type: ignore[type-arg]
     for criterion, name in CRITERIA.items():
         signal = f"reply_{name}_{language}"  # unique across languages: the rubric sets each one's threshold
         t0 = time.time()
-        y = np.asarray([criterion in f for f in fails] + [False] * len(good), dtype=int)
+        outside = negatives.get(criterion, [])
+        all_texts = base_texts + outside
+        vectors = np.vstack([base_vectors, neg_vectors[criterion]]) if outside else base_vectors
+        y = np.asarray([criterion in f for f in fails] + [False] * (len(good) + len(outside)), dtype=int)
         p_sem, p_lex = np.zeros(len(y)), np.zeros(len(y))
         for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(vectors, y):
             s, lx = scores(fit_pair([all_texts[i] for i in a], vectors[a], y[a]), [all_texts[i] for i in b], vectors[b])
@@ -101,6 +126,8 @@ def train_language(language: str, embedder: OnnxEmbedder, agents: list[str]) -> 
             # too, so the cut is not fitted to sentences the model has memorised), and so must almost all
             # unseen real agents' replies.
             floor = float(np.quantile(p[n_labelled : n_labelled + len(own)], 1 - MAX_OWN_FLAGS))
+            if outside:  # ordinary tweets and requests, held out: at most 5% flagged
+                floor = max(floor, float(np.quantile(p[len(base_texts) :], 0.95)))
             held = blend * h_sem + (1 - blend) * h_lex
             if len(held):
                 floor = max(floor, float(np.quantile(held, 1 - MAX_AGENT_FLAGS)))
@@ -123,6 +150,7 @@ def train_language(language: str, embedder: OnnxEmbedder, agents: list[str]) -> 
                         "precision": best["precision"], "recall": best["recall"],
                         "unseen_agent_replies_pass": best["unseen_agent_replies_pass"],
                         "positives": int(y[:n_labelled].sum()), "train_rows": len(all_texts),
+                        "public_negatives": len(outside),
                         "seconds": round(time.time() - t0, 1)}  # fmt: skip
         print(language, signal, meta[signal], flush=True)
     return weights, meta
@@ -139,8 +167,10 @@ def main() -> None:
     if not agents:
         print(f"{agents_file} not found: thresholds are set without real agents' replies")
     for language in args.languages.split(","):
-        weights, meta = train_language(language, embedder, agents if language == "en" else [])
-        name = f"reply-signals-{language}-v1"
+        english = language == "en"
+        weights, meta = train_language(language, embedder, agents if english else [],
+                                       public_negatives(args.data) if english else {})  # fmt: skip
+        name = f"reply-signals-{language}-{VERSIONS[language]}"
         out = MODEL_DIR / name
         np.savez_compressed(out.with_suffix(".npz"), **weights)
         info = {"version": name, "embedding_model": embedder.name, "hash_features": HASH_FEATURES,

@@ -4,14 +4,16 @@
 Each signal is two logistic regressions blended, as the issue-type classifier is: one over the
 all-MiniLM-L6-v2 sentence embeddings, one over hashed character and word n-grams (no vocabulary to
 ship, so the artefact stays small). The blend weight and the decision threshold are chosen on held-out
-data (the source's validation file, or 5-fold cross-validation where it has none), and the threshold
-is raised until unseen real agents' replies pass at least 99.5% of the time (each signal, so that
-the three together and the patterns keep them above 97%). Half of the agents' replies, and the sample
-pack's approved English replies, are extra negative examples in training.
+data (the source's validation file; for politeness, 5-fold cross-validation on the Wikipedia requests
+with the Stack Exchange ones always in training), and the threshold is raised until unseen real agents'
+replies pass at least 99.5% of the time and the good English replies we wrote
+(training/data/replies.en.train.v1, not in this training data) at least 99%. Half of the agents'
+replies, and the sample pack's approved English replies, are extra negative examples in training.
 
     .venv/bin/python training/train_tone_signals.py --data ../shared/data
 
-writes service/tone/models/tone-signals-v1.npz (weights) and .json (sources, licences, figures).
+writes service/tone/models/tone-signals-v2.npz (weights) and .json (sources, licences, figures).
+(v1 scored politeness by cross-validation over both sources together and did not check our replies.)
 
 Data (read from --data, never copied into the repo):
 - politeness: Stanford Politeness Corpus, Wikipedia and Stack Exchange requests (polite vs impolite
@@ -43,6 +45,7 @@ from service.tone.learned import HASH_FEATURES, MODEL_DIR, hashed_ngrams
 
 BLENDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 MIN_BRAND_PASS = 0.995  # per signal, on unseen agents' replies, so that the three together keep them above 0.97
+MIN_OURS_PASS = 0.99  # per signal, on the good English replies we wrote (training/data/replies.en.train.v1)
 
 
 def read(path: Path, keep: set[str] | None = None) -> list[tuple[str, str]]:
@@ -80,20 +83,10 @@ def with_extra(texts: list[str], vectors: np.ndarray, y: np.ndarray, extra: tupl
     return texts + extra[0], np.vstack([vectors, extra[1]]), np.concatenate([y, np.zeros(len(extra[0]), dtype=int)])
 
 
-def held_out_scores(texts: list[str], vectors: np.ndarray, y: np.ndarray,
-                    extra: tuple[list[str], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    p_sem, p_lex = np.zeros(len(y)), np.zeros(len(y))
-    for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(vectors, y):
-        fold = with_extra([texts[i] for i in a], vectors[a], y[a], extra)
-        s, lx = scores(fit_pair(*fold), [texts[i] for i in b], vectors[b])
-        p_sem[b], p_lex[b] = s, lx
-    return p_sem, p_lex
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--out", type=Path, default=MODEL_DIR / "tone-signals-v1")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR / "tone-signals-v2")
     args = parser.parse_args()
     d = args.data
     embedder = OnnxEmbedder(cache_dir=Path("var/models"))
@@ -110,10 +103,15 @@ def main() -> None:
     extra = (good, embed(good))
     brand = [t for i, t in enumerate(agents) if not i % 2]
     brand_vecs = embed(brand)
+    ours_good = [r["text"] for r in map(json.loads, (Path(__file__).resolve().parent / "data/replies.en.train.v1.jsonl")
+                 .read_text(encoding="utf-8").splitlines()) if not r["fail"]]  # fmt: skip
+    ours_vecs = embed(ours_good)
     signals = {
         # name: (train rows, validation rows or None for 5-fold CV, positive label, the criterion it serves)
-        "impolite": (read(d / "politeness/wikipedia.dev.jsonl", {"polite", "impolite"})
-                     + read(d / "politeness/stack-exchange.dev.jsonl", {"polite", "impolite"}), None, "impolite", "courteous"),
+        # Stack Exchange requests always train; Wikipedia's are scored by 5-fold cross-validation, each
+        # fold's other four training too (the politeness figure the rubric is held to is on Wikipedia).
+        "impolite": (read(d / "politeness/stack-exchange.dev.jsonl", {"polite", "impolite"}),
+                     read(d / "politeness/wikipedia.dev.jsonl", {"polite", "impolite"}), "impolite", "courteous"),
         "offensive": (read(d / "tweeteval-offensive/train.jsonl"), read(d / "tweeteval-offensive/val.jsonl"), "offensive", "no_hostility"),
         "irony": (read(d / "tweeteval-irony/train.jsonl"), read(d / "tweeteval-irony/val.jsonl"), "irony", "no_sarcasm"),
     }
@@ -124,21 +122,30 @@ def main() -> None:
         texts = [t for t, _ in train]
         y = np.asarray([lab == positive for _, lab in train], dtype=int)
         vectors = embed(texts)
-        if val is None:
-            v_texts, v_y = texts, y
-            p_sem, p_lex = held_out_scores(texts, vectors, y, extra)
+        v_texts = [t for t, _ in val]
+        v_y = np.asarray([lab == positive for _, lab in val], dtype=int)
+        v_vecs = embed(v_texts)
+        if name == "impolite":
+            p_sem, p_lex = np.zeros(len(v_y)), np.zeros(len(v_y))
+            for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(v_vecs, v_y):
+                fold = with_extra(texts + [v_texts[i] for i in a], np.vstack([vectors, v_vecs[a]]),
+                                  np.concatenate([y, v_y[a]]), extra)  # fmt: skip
+                p_sem[b], p_lex[b] = scores(fit_pair(*fold), [v_texts[i] for i in b], v_vecs[b])
+            texts, vectors, y = texts + v_texts, np.vstack([vectors, v_vecs]), np.concatenate([y, v_y])
         else:
-            v_texts = [t for t, _ in val]
-            v_y = np.asarray([lab == positive for _, lab in val], dtype=int)
-            p_sem, p_lex = scores(fit_pair(*with_extra(texts, vectors, y, extra)), v_texts, embed(v_texts))
+            p_sem, p_lex = scores(fit_pair(*with_extra(texts, vectors, y, extra)), v_texts, v_vecs)
         models = fit_pair(*with_extra(texts, vectors, y, extra))
         b_sem, b_lex = scores(models, brand, brand_vecs)
+        o_sem, o_lex = scores(models, ours_good, ours_vecs)
         best = None
         for blend in BLENDS:
             p = blend * p_sem + (1 - blend) * p_lex
             brand_p = blend * b_sem + (1 - blend) * b_lex
-            floor = float(np.quantile(brand_p, MIN_BRAND_PASS))  # at or above: more than 3% of agents fail
-            for threshold in np.round(np.arange(0.3, 0.96, 0.01), 2):
+            floor = float(np.quantile(brand_p, MIN_BRAND_PASS))  # at or above: more than 0.5% of agents fail
+            # and the good replies we wrote (not in this training data) pass at least 99% of the time
+            ours_p = blend * o_sem + (1 - blend) * o_lex
+            floor = max(floor, float(np.quantile(ours_p, MIN_OURS_PASS)))
+            for threshold in np.round(np.arange(0.2, 0.96, 0.01), 2):
                 if threshold <= floor:
                     continue
                 pred = p >= threshold
@@ -147,17 +154,18 @@ def main() -> None:
                 key = acc if name == "impolite" else f1
                 if best is None or key > best["key"]:
                     best = {"key": key, "blend": blend, "threshold": float(threshold), "f1": round(float(f1), 4),
-                            "accuracy": round(acc, 4), "brand_pass": round(float(np.mean(brand_p < threshold)), 4)}
+                            "accuracy": round(acc, 4), "brand_pass": round(float(np.mean(brand_p < threshold)), 4),
+                            "ours_pass": round(float(np.mean(ours_p < threshold)), 4)}
         assert best is not None
         weights |= pair_weights(name, models)
         meta[name] = {"criterion": criterion, "blend": best["blend"], "threshold": best["threshold"],
-                      "validation": "5-fold cross-validation" if val is None else "the source's validation file",
+                      "validation": "5-fold cross-validation on Wikipedia" if name == "impolite" else "the source's validation file",
                       "f1": best["f1"], "accuracy": best["accuracy"], "unseen_agent_replies_pass": best["brand_pass"],
-                      "train_rows": len(train), "seconds": round(time.time() - t0, 1)}
+                      "our_good_replies_pass": best["ours_pass"], "train_rows": len(texts), "seconds": round(time.time() - t0, 1)}
         print(name, meta[name], flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out.with_suffix(".npz"), **weights)
-    meta_all = {"version": "tone-signals-v1", "embedding_model": embedder.name, "hash_features": HASH_FEATURES,
+    meta_all = {"version": args.out.name, "embedding_model": embedder.name, "hash_features": HASH_FEATURES,
                 "language": "en", "signals": meta, "sources": __doc__.split("Data (read")[1].strip()}
     args.out.with_suffix(".json").write_text(json.dumps(meta_all, indent=2) + "\n", encoding="utf-8")
 
