@@ -12,13 +12,14 @@ replies (half of brand-replies-twitter, when --data has it; the other half joins
 
     .venv/bin/python training/train_reply_signals.py [--data ../shared/data]
 
-writes service/tone/models/reply-signals-en-v2 and reply-signals-id-v1 (.npz weights, .json figures and sources).
+writes service/tone/models/reply-signals-en-v2 and reply-signals-id-v2 (.npz weights, .json figures and sources).
 
 Data:
 - training/data/replies.en.train.v1.jsonl (484) and replies.id.train.v1.jsonl (514): agents' replies to
   complaints for Kedai Nusa and five other fictional brands, labelled with the criteria each breaks,
   written for this project (MIT), independently of the evaluation sets in evals/datasets/tone/.
-- training/data/hostility.id.train.v1.jsonl (300): Indonesian replies, hostile or calm (MIT, ours).
+- training/data/hostility.id.train.v1.jsonl (300) and v2 (400): Indonesian replies, hostile or calm
+  (MIT, ours), written independently of evals/datasets/tone/hostility.id.v1.
 - The sample pack's approved replies and playbook blocks (knowledge/), good by definition.
 - brand-replies-twitter (IBM twitter-customer-care-document-prediction, EMNLP 2020, Apache-2.0): real
   agents' replies, English only, read from --data and never copied; optional.
@@ -52,8 +53,9 @@ CRITERIA = {  # criterion -> signal name
 }  # fmt: skip
 BLENDS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8)
 MAX_AGENT_FLAGS = 0.005
-# en v2: ordinary tweets and requests from the public corpora joined as negatives (v1 flagged many of them)
-VERSIONS = {"en": "v2", "id": "v1"}
+# en v2: ordinary tweets and requests from the public corpora joined as negatives (v1 flagged many of them);
+# id v2: 400 more hostile-or-calm replies (hostility.id.train.v2)
+VERSIONS = {"en": "v2", "id": "v2"}
 MAX_OWN_FLAGS = 0.005  # of the composer's sentences and approved replies, held out; revision replaces the rest
 
 
@@ -91,10 +93,12 @@ def train_language(
     rows = read_jsonl(HERE / f"replies.{language}.train.v1.jsonl")
     texts = [r["text"] for r in rows]
     fails = [set(r["fail"]) for r in rows]
-    if language == "id":  # the earlier hostile-or-calm set: hostility labels only
-        extra = read_jsonl(HERE / "hostility.id.train.v1.jsonl")
+    if language == "id":  # the hostile-or-calm sets: hostility labels only
+        extra = [r for f in ("hostility.id.train.v1.jsonl", "hostility.id.train.v2.jsonl") for r in read_jsonl(HERE / f)]
         texts += [r["text"] for r in extra]
         fails += [{"no_hostility"} if r["label"] == "hostile" else set() for r in extra]
+    # A hostile reply from those sets may break other criteria too, unlabelled: it trains hostility only.
+    hostility_only = [False] * len(rows) + [r["label"] == "hostile" for r in extra] if language == "id" else [False] * len(rows)
     own = list(dict.fromkeys(approved_replies(language) + pack_sentences(language)))
     train_agents = [t for i, t in enumerate(agents) if i % 2]
     held_agents = [t for i, t in enumerate(agents) if not i % 2]
@@ -103,16 +107,18 @@ def train_language(
     base_vectors = np.asarray(embedder.embed(base_texts), dtype=np.float32)
     held_vecs = np.asarray(embedder.embed(held_agents), dtype=np.float32) if held_agents else None
     neg_vectors = {c: np.asarray(embedder.embed(t), dtype=np.float32) for c, t in negatives.items() if t}
-    n_labelled = len(texts)
     weights: dict[str, np.ndarray] = {}
     meta: dict[str, dict] = {}  # type: ignore[type-arg]
     for criterion, name in CRITERIA.items():
         signal = f"reply_{name}_{language}"  # unique across languages: the rubric sets each one's threshold
         t0 = time.time()
         outside = negatives.get(criterion, [])
-        all_texts = base_texts + outside
-        vectors = np.vstack([base_vectors, neg_vectors[criterion]]) if outside else base_vectors
-        y = np.asarray([criterion in f for f in fails] + [False] * (len(good) + len(outside)), dtype=int)
+        keep = [i for i in range(len(texts)) if criterion == "no_hostility" or not hostility_only[i]]
+        keep += list(range(len(texts), len(base_texts)))
+        n_labelled = sum(1 for i in keep if i < len(texts))
+        all_texts = [base_texts[i] for i in keep] + outside
+        vectors = np.vstack([base_vectors[keep], neg_vectors[criterion]]) if outside else base_vectors[keep]
+        y = np.asarray([criterion in fails[i] for i in keep if i < len(texts)] + [False] * (len(good) + len(outside)), dtype=int)
         p_sem, p_lex = np.zeros(len(y)), np.zeros(len(y))
         for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(vectors, y):
             s, lx = scores(fit_pair([all_texts[i] for i in a], vectors[a], y[a]), [all_texts[i] for i in b], vectors[b])
@@ -127,7 +133,7 @@ def train_language(
             # unseen real agents' replies.
             floor = float(np.quantile(p[n_labelled : n_labelled + len(own)], 1 - MAX_OWN_FLAGS))
             if outside:  # ordinary tweets and requests, held out: at most 5% flagged
-                floor = max(floor, float(np.quantile(p[len(base_texts) :], 0.95)))
+                floor = max(floor, float(np.quantile(p[n_labelled + len(good) :], 0.95)))
             held = blend * h_sem + (1 - blend) * h_lex
             if len(held):
                 floor = max(floor, float(np.quantile(held, 1 - MAX_AGENT_FLAGS)))
