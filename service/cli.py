@@ -385,6 +385,39 @@ def eval_tone(
         typer.echo(json.dumps({k: v for k, v in result.items() if not k.startswith("_")}))
 
 
+@eval_app.command("crisis")
+def eval_crisis(
+    weeks: Annotated[float, typer.Option(min=0.5, max=12, help="Simulated weeks of complaints.")] = 2.0,
+    seed: Annotated[int, typer.Option(help="Seed of the stream: the same seed replays the same stream.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary as the last line.")] = False,
+) -> None:
+    """Replay a simulated stream of complaints with injected incidents through the spike detector:
+    detection delay and false alerts per week."""
+    from evals.crisis import build_scenario, replay, score, with_embeddings
+    from service.knowledge.pack import load_pack
+    from service.logging import configure_logging
+    from service.services import build_embedder
+
+    configure_logging("WARNING")
+    settings = _settings()
+    scenario = with_embeddings(build_scenario(load_pack(settings.knowledge.dir), weeks=weeks, seed=seed),
+                               build_embedder(settings))  # fmt: skip
+    result = score(scenario, replay(scenario))
+    s = result.summary
+    typer.echo(f"eval crisis: {s['events']} complaints over {weeks} weeks (seed {seed}), {s['incidents']} incidents, "
+               f"{s['alerts']} alerts")  # fmt: skip
+    for p in result.per_incident:
+        delay = f"detected after {p['delay_minutes']} min" if p["detected"] else "not detected"
+        typer.echo(f"  {p['kind']:<20} {p['complaints']:>4} complaints, peak {p['peak_per_hour']:g}/h: {delay}")
+    typer.echo(f"incidents of 20+/h detected within 15 min: {s['big_detected_within_15_min']} of {s['big_incidents']}; "
+               f"median delay {s['delay_minutes_median_big']} min, worst {s['delay_minutes_worst_big']} min; "
+               f"false alerts {s['false_alerts']} ({s['false_alerts_per_week']} a week)")  # fmt: skip
+    for a in result.false_alerts[:5]:
+        typer.echo(f"  false alert {a.detected_at:%a %H:%M} {a.issue_type} count {a.count} vs {a.baseline}: {a.samples[-1][:80]!r}")
+    if as_json:
+        typer.echo(json.dumps({**s, "per_incident": result.per_incident}))
+
+
 @eval_app.command("drafts")
 def eval_drafts(
     data: Annotated[Path | None, typer.Option(help="JSONL cases: text, channel, public, language?, context?, expect.")] = None,

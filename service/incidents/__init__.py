@@ -1,0 +1,1 @@
+"""Crisis mode: signals, spikes, incidents, follow-ups and reports."""

@@ -1,0 +1,144 @@
+"""Spike detection on the stream of complaints, in event time.
+
+Every complaint is an event (time, issue type, text, its embedding). When one arrives, two tests run:
+
+- **Issue type.** The count of this issue type in the last ``window`` is compared with what its recent
+  rate predicts. The rate is the count over the ``baseline`` span before the window, smoothed with a
+  prior so that a quiet stream (or the first hours of one) is not one complaint away from an alert.
+  Under a Poisson model the chance of that many or more is the p-value. An alert needs the count to
+  reach ``min_count`` and the p-value to fall below ``alpha``.
+- **Emerging topic.** The same test counts the complaints in the window that are close to this one in
+  embedding space (cosine ``topic_similarity``), whatever their issue type. A burst of near-identical
+  complaints ("checkout fails", "can't pay") stands out well before its issue type's count does.
+
+An alert is not repeated for the same issue type (or topic) within ``cooldown``. Everything depends on
+event times only, so replaying a recorded stream gives the same alerts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from scipy.stats import poisson
+
+
+@dataclass(frozen=True)
+class SignalEvent:
+    at: datetime
+    issue_type: str
+    text: str
+    embedding: tuple[float, ...] | None = None
+    id: str = ""
+    language: str = "en"
+    channel: str = "twitter"
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: str
+    issue_type: str
+    topic: str | None  # for a topic alert: the text of the complaint that tipped the test
+    window_start: datetime
+    detected_at: datetime  # event time of the complaint that tipped the test
+    count: int
+    baseline: float  # the count the recent rate predicts for the window
+    p_value: float
+    samples: list[str] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SpikeSettings:
+    window: timedelta = timedelta(minutes=15)
+    baseline: timedelta = timedelta(hours=48)
+    min_count: int = 4
+    alpha: float = 1e-4
+    prior_per_hour: float = 0.5  # an issue type's assumed rate before its history says otherwise
+    prior_hours: float = 12.0  # how much that assumption weighs, in hours of history
+    topic_similarity: float = 0.75
+    topic_min_count: int = 4
+    topic_prior_per_hour: float = 0.1
+    cooldown: timedelta = timedelta(hours=3)
+    samples: int = 5
+
+
+def _unit(v: tuple[float, ...]) -> np.ndarray:
+    a = np.asarray(v, dtype=np.float32)
+    n = float(np.linalg.norm(a))
+    return a / n if n else a
+
+
+class SpikeDetector:
+    def __init__(self, settings: SpikeSettings | None = None) -> None:
+        self.s = settings or SpikeSettings()
+        self._events: deque[SignalEvent] = deque()  # the last baseline + window of events, in time order
+        self._vectors: deque[np.ndarray | None] = deque()  # unit embeddings, aligned with _events
+        self._last_alert: dict[str, datetime] = {}
+        self._topic_alerts: list[tuple[datetime, np.ndarray]] = []  # when, and the complaint that tipped it
+        self._started: datetime | None = None
+
+    def _expected(self, count_before: int, now: datetime, prior_per_hour: float) -> float:
+        """The count the recent history predicts for one window, smoothed by the prior."""
+        assert self._started is not None
+        history_h = max(0.0, min((now - self.s.window - self._started).total_seconds(), self.s.baseline.total_seconds())) / 3600
+        rate = (count_before + prior_per_hour * self.s.prior_hours) / (history_h + self.s.prior_hours)
+        return rate * self.s.window.total_seconds() / 3600
+
+    def _test(self, key: str, matches: list[SignalEvent], now: datetime, prior: float, min_count: int) -> tuple[float, float, list[SignalEvent]] | None:
+        window_start = now - self.s.window
+        in_window = [e for e in matches if e.at > window_start]
+        if len(in_window) < min_count:
+            return None
+        last = self._last_alert.get(key)
+        if key != "topic" and last is not None and now - last < self.s.cooldown:
+            return None
+        before = sum(1 for e in matches if e.at <= window_start)
+        expected = self._expected(before, now, prior)
+        p = float(poisson.sf(len(in_window) - 1, expected))
+        return (expected, p, in_window) if p < self.s.alpha else None
+
+    def observe(self, event: SignalEvent) -> list[Alert]:
+        """Add one event (events must arrive in event-time order) and return the alerts it tips."""
+        if self._events and event.at < self._events[-1].at:
+            raise ValueError("events must arrive in event-time order; sort a recorded stream before replaying it")
+        self._started = self._started or event.at
+        vec = _unit(event.embedding) if event.embedding is not None else None
+        self._events.append(event)
+        self._vectors.append(vec)
+        horizon = event.at - self.s.baseline - self.s.window
+        while self._events and self._events[0].at < horizon:
+            self._events.popleft()
+            self._vectors.popleft()
+        self._topic_alerts = [(at, v) for at, v in self._topic_alerts if event.at - at < self.s.cooldown]
+        alerts: list[Alert] = []
+        same_type = [e for e in self._events if e.issue_type == event.issue_type]
+        found = self._test(f"type:{event.issue_type}", same_type, event.at, self.s.prior_per_hour, self.s.min_count)
+        if found:
+            alerts.append(self._alert(f"type:{event.issue_type}", event, None, *found))
+        if vec is None:
+            return alerts
+        covered = any(float(v @ vec) >= self.s.topic_similarity for _, v in self._topic_alerts)
+        if alerts or covered:  # this burst already has its alert: the topic stays quiet for the cooldown
+            if alerts:
+                self._topic_alerts.append((event.at, vec))
+            return alerts
+        idx = [i for i, v in enumerate(self._vectors) if v is not None]
+        sims = np.stack([self._vectors[i] for i in idx]) @ vec
+        near = [self._events[i] for i, sim in zip(idx, sims, strict=True) if sim >= self.s.topic_similarity]
+        found = self._test("topic", near, event.at, self.s.topic_prior_per_hour, self.s.topic_min_count)
+        if found:
+            self._topic_alerts.append((event.at, vec))
+            alerts.append(self._alert("topic", event, event.text[:200], *found))
+        return alerts
+
+    def _alert(self, key: str, event: SignalEvent, topic: str | None, expected: float, p: float, in_window: list[SignalEvent]) -> Alert:
+        self._last_alert[key] = event.at
+        window_start = event.at - self.s.window
+        ident = hashlib.sha256(f"{key}|{event.at.isoformat()}|{event.id}".encode()).hexdigest()[:16]
+        return Alert(id=ident, issue_type=event.issue_type, topic=topic, window_start=window_start, detected_at=event.at,
+                     count=len(in_window), baseline=round(expected, 3), p_value=p,
+                     samples=[e.text for e in in_window[-self.s.samples :]], event_ids=[e.id for e in in_window])  # fmt: skip
