@@ -215,15 +215,17 @@ class DraftingPipeline:
         ]
 
     def _learned_quotes(self, signals: ToneSignals, text: str, scores: dict[str, float]) -> dict[str, str]:
-        """For each signal that fails the text, the sentence it scores highest: the evidence a reviewer
-        reads, and the sentence a revision leaves out."""
+        """For each signal that fails the text, the sentence most responsible: the one whose removal
+        lowers the score most (a short sentence read alone, "Please DM us.", can look curt out of
+        context). It is the evidence a reviewer reads, and the sentence a revision leaves out."""
         flagged = [name for name, p in scores.items() if p >= self._signal_cuts.get(name, 1.0)]
         sentences = [s for s in SENTENCE_RE.split(text) if s.strip()]
         if not flagged or len(sentences) < 2:
             return {name: text.strip() for name in flagged}
-        vectors = list(self.embedder.embed(sentences)) if signals.needs_embedding else [None] * len(sentences)
-        per = [signals.score(s, v) for s, v in zip(sentences, vectors, strict=True)]
-        return {name: sentences[max(range(len(per)), key=lambda i: per[i][name])].strip() for name in flagged}
+        without = [" ".join(s for j, s in enumerate(sentences) if j != i) for i in range(len(sentences))]
+        vectors = list(self.embedder.embed(without)) if signals.needs_embedding else [None] * len(without)
+        per = [signals.score(t, v) for t, v in zip(without, vectors, strict=True)]
+        return {name: sentences[min(range(len(per)), key=lambda i: per[i][name])].strip() for name in flagged}
 
     def _as_variants(
         self, items: list[Composed], generator: str, ctx: CheckContext, reason: str | None = None

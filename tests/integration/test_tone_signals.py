@@ -68,7 +68,7 @@ def test_indonesian_hostility_is_caught_by_default(tmp_path: Path, embedder: Emb
 
     scolding = no_hostility("Kakak nggak baca ya? Makanya lain kali teliti dulu sebelum protes.")  # no listed word
     assert not scolding.passed and "the reply_hostile_id model scores" in (scolding.evidence or "")
-    assert (scolding.evidence or "").startswith("Kakak nggak baca ya?")  # the sentence that scores highest
+    assert (scolding.evidence or "").startswith("Kakak nggak baca ya?")  # the sentence most responsible
     assert no_hostility("Mohon maaf ya Kak, pesanannya terlambat. Boleh DM nomor pesanannya? Kami cek sekarang.").passed
     english = no_hostility("You people never read anything, do you?")  # English is not its language
     assert "_id model" not in (english.evidence or "")
