@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -37,7 +38,8 @@ def test_a_steady_stream_raises_nothing() -> None:
 
 def test_a_burst_of_one_issue_type_alerts_with_its_evidence_at_the_tipping_event() -> None:
     start = T0 + timedelta(days=2, hours=10, minutes=3)
-    events = background() + burst(start, 8, timedelta(minutes=2))
+    # no embeddings: the issue-type test alone
+    events = background() + [replace(e, embedding=None) for e in burst(start, 8, timedelta(minutes=2))]
     alerts = run(events)
     assert len(alerts) == 1  # the rest of the burst falls in the cooldown
     a = alerts[0]
@@ -54,8 +56,16 @@ def test_near_identical_complaints_across_issue_types_alert_as_a_topic() -> None
     spread = [SignalEvent(at=start + timedelta(minutes=2 * i), issue_type=issue, text=f"eggs are fake {i}", id=f"t-{i}",
                           embedding=(0.0, 0.0, 0.0, 1.0)) for i, issue in enumerate(issues)]  # fmt: skip
     alerts = run(background() + spread)
-    assert [a.topic for a in alerts] == ["eggs are fake 3"]
-    assert alerts[0].count == 4 and set(alerts[0].event_ids) == {"t-0", "t-1", "t-2", "t-3"}
+    assert [a.topic for a in alerts] == ["eggs are fake 2"]  # the third close complaint tips it
+    assert alerts[0].count == 3 and set(alerts[0].event_ids) == {"t-0", "t-1", "t-2"}
+
+
+def test_a_burst_raises_one_alert_and_repeats_of_one_text_count_once() -> None:
+    start = T0 + timedelta(days=2, hours=10, minutes=3)
+    alerts = run(background() + burst(start, 8, timedelta(minutes=2)))
+    assert [(a.topic, a.count) for a in alerts] == [("checkout fails 2", 3)]  # not again as an issue-type alert
+    same = [replace(e, text="checkout fails") for e in burst(start, 8, timedelta(minutes=2))]
+    assert run(background() + same) == []  # one text eight times is one voice
 
 
 def test_the_same_stream_replayed_gives_the_same_alerts_and_order_is_enforced() -> None:
