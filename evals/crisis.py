@@ -14,7 +14,7 @@ import math
 import random
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -121,9 +121,7 @@ def build_scenario(pack: Pack, *, weeks: float, seed: int, incidents_per_week: i
 def with_embeddings(scenario: Scenario, embedder: Embedder) -> Scenario:
     texts = list(dict.fromkeys(e.text for e in scenario.events))
     vectors = dict(zip(texts, embedder.embed(texts), strict=True))
-    events = [SignalEvent(at=e.at, issue_type=e.issue_type, text=e.text, embedding=tuple(vectors[e.text]), id=e.id,
-                          language=e.language, channel=e.channel) for e in scenario.events]  # fmt: skip
-    return Scenario(events=events, incidents=scenario.incidents, weeks=scenario.weeks)
+    return replace(scenario, events=[replace(e, embedding=tuple(vectors[e.text])) for e in scenario.events])
 
 
 def replay(scenario: Scenario, settings: SpikeSettings | None = None) -> list[Alert]:

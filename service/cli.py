@@ -274,7 +274,7 @@ def _versions(settings: Settings) -> dict[str, str]:
         pack = load_pack(settings.knowledge.dir)
         out["rubric"] = f"{pack.rubric.name}@v{pack.rubric.version}"
         registry = PromptRegistry.load(settings.prompts.dir)
-        out["prompts"] = ", ".join(f"{n}@{registry.get(n).ref_str}" for n in ("draft_reply", "tone_judge") if n in registry)
+        out["prompts"] = ", ".join(f"{n}@{registry.get(n).ref_str}" for n in ("draft_reply", "revise_reply", "tone_judge") if n in registry)
     except Exception as exc:  # a report still gets written without them
         out["versions"] = f"unavailable ({exc.__class__.__name__})"
     return out

@@ -10,6 +10,7 @@
     │   ├── DraftNotFound
     │   └── KeyNotFound
     ├── Conflict (409)
+    │   ├── ModelNotConfigured      the model judge was asked for, but no model is configured
     │   └── InvalidTransition       the draft's state does not allow the action
     ├── PreconditionFailed (412)    If-Match names a version that is no longer current
     ├── PayloadTooLarge (413)

@@ -18,6 +18,8 @@ from service.knowledge.pack import Pack, load_pack
 from service.ports import ChatModel, Clock, DraftStore, Embedder, PassageIndex
 from service.prompting.registry import PromptRegistry
 from service.review.service import ReviewService
+from service.tone.judge import ToneJudge
+from service.tone.learned import ToneSignals
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +102,9 @@ def build_services(
     if llm and revise_prompt:
         refs["revise_reply"] = revise_prompt.ref_str
     clock = clock or SystemClock()
-    from service.tone.learned import ToneSignals
-
     tone_signals = [ToneSignals.load(name) for name in settings.tone.signals]
     if tone_signals:
         refs["tone_signals"] = ",".join(t.version for t in tone_signals)
-    from service.tone.judge import ToneJudge
-
     judge = ToneJudge(chat, prompts.get("tone_judge"), pack.brand.name) if chat and "tone_judge" in prompts else None
     pipeline = DraftingPipeline(
         pack=pack, embedder=embedder, index=index, store=store,

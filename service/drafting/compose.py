@@ -236,8 +236,7 @@ class PlaybookComposer:
         facts = list(req.facts)
         out: list[Composed] = []
         # A revision names the problem in other words when the rubric quoted a sentence carrying it.
-        fresh = [p for p in problems if not any(p.rstrip(".").lower() in quote.lower() for quote in req.avoid)]
-        problems = fresh or problems
+        problems = [p for p in problems if not _avoided(p, req.avoid)] or problems
         for v, (name, plan) in enumerate(_plans(req)[: req.variants]):
             problem = _lower_first(problems[0].rstrip("."))
             picker = _Picker(blocks, {**base_fill, "problem": problem}, seed, req.ranked, order_known=bool(order_id), lang=lang)

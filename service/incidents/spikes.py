@@ -81,9 +81,9 @@ def _unit(v: tuple[float, ...]) -> np.ndarray:
 class SpikeDetector:
     def __init__(self, settings: SpikeSettings | None = None) -> None:
         self.s = settings or SpikeSettings()
-        self._events: deque[SignalEvent] = deque()  # the last baseline + window of events, in time order
-        self._vectors: deque[np.ndarray | None] = deque()  # unit embeddings, aligned with _events
-        self._last_alert: dict[str, datetime] = {}
+        # the last baseline + window of events in time order, each with its unit embedding (or None)
+        self._events: deque[tuple[SignalEvent, np.ndarray | None]] = deque()
+        self._type_alerts: dict[str, datetime] = {}  # issue type -> its last alert
         self._topic_alerts: list[tuple[datetime, np.ndarray]] = []  # when, and the complaint that tipped it
         self._started: datetime | None = None
 
@@ -94,40 +94,45 @@ class SpikeDetector:
         rate = (count_before + prior_per_hour * self.s.prior_hours) / (history_h + self.s.prior_hours)
         return rate * self.s.window.total_seconds() / 3600
 
-    def _test(self, key: str, matches: list[SignalEvent], now: datetime, prior: float, min_count: int) -> tuple[float, float, list[SignalEvent]] | None:
+    def _test(self, matches: list[SignalEvent], now: datetime, prior: float, min_count: int) -> tuple[float, float, list[SignalEvent]] | None:
+        """The Poisson test on the matching events: (expected count, p-value, the window's events) when
+        the window holds at least ``min_count`` of them and p < alpha."""
         window_start = now - self.s.window
         in_window = [e for e in matches if e.at > window_start]
         if self.s.distinct_texts:  # the same text posted again (a copy-paste, a retry) counts once
-            seen: set[str] = set()
-            in_window = [e for e in in_window if not (e.text in seen or seen.add(e.text))]
+            first: dict[str, SignalEvent] = {}
+            for e in in_window:
+                first.setdefault(e.text, e)
+            in_window = list(first.values())
         if len(in_window) < min_count:
-            return None
-        last = self._last_alert.get(key)
-        if key != "topic" and last is not None and now - last < self.s.cooldown:
             return None
         before = sum(1 for e in matches if e.at <= window_start)
         expected = self._expected(before, now, prior)
         p = float(poisson.sf(len(in_window) - 1, expected))
         return (expected, p, in_window) if p < self.s.alpha else None
 
+    def _cooling(self, issue_type: str, now: datetime) -> bool:
+        last = self._type_alerts.get(issue_type)
+        return last is not None and now - last < self.s.cooldown
+
     def observe(self, event: SignalEvent) -> list[Alert]:
         """Add one event (events must arrive in event-time order) and return the alerts it tips."""
-        if self._events and event.at < self._events[-1].at:
+        if self._events and event.at < self._events[-1][0].at:
             raise ValueError("events must arrive in event-time order; sort a recorded stream before replaying it")
         self._started = self._started or event.at
         vec = _unit(event.embedding) if event.embedding is not None else None
-        self._events.append(event)
-        self._vectors.append(vec)
+        self._events.append((event, vec))
         horizon = event.at - self.s.baseline - self.s.window
-        while self._events and self._events[0].at < horizon:
+        while self._events and self._events[0][0].at < horizon:
             self._events.popleft()
-            self._vectors.popleft()
         self._topic_alerts = [(at, v) for at, v in self._topic_alerts if event.at - at < self.s.cooldown]
         alerts: list[Alert] = []
-        same_type = [e for e in self._events if e.issue_type == event.issue_type]
-        found = self._test(f"type:{event.issue_type}", same_type, event.at, self.s.prior_per_hour, self.s.min_count)
-        if found:
-            alerts.append(self._alert(f"type:{event.issue_type}", event, None, *found))
+        if not self._cooling(event.issue_type, event.at):
+            same_type = [e for e, _ in self._events if e.issue_type == event.issue_type]
+            found = self._test(same_type, event.at, self.s.prior_per_hour, self.s.min_count)
+            if found:
+                self._type_alerts[event.issue_type] = event.at
+                alerts.append(self._alert(event, None, *found))
         if vec is None:
             return alerts
         covered = any(float(v @ vec) >= self.s.topic_similarity for _, v in self._topic_alerts)
@@ -135,24 +140,23 @@ class SpikeDetector:
             if alerts:
                 self._topic_alerts.append((event.at, vec))
             return alerts
-        idx = [i for i, v in enumerate(self._vectors) if v is not None]
-        sims = np.stack([self._vectors[i] for i in idx]) @ vec
-        near = [self._events[i] for i, sim in zip(idx, sims, strict=True) if sim >= self.s.topic_similarity]
-        found = self._test("topic", near, event.at, self.s.topic_prior_per_hour, self.s.topic_min_count)
+        embedded = [(e, v) for e, v in self._events if v is not None]
+        sims = np.stack([v for _, v in embedded]) @ vec
+        near = [e for (e, _), sim in zip(embedded, sims, strict=True) if sim >= self.s.topic_similarity]
+        found = self._test(near, event.at, self.s.topic_prior_per_hour, self.s.topic_min_count)
         if found:
             self._topic_alerts.append((event.at, vec))
-            alerts.append(self._alert("topic", event, event.text[:200], *found))
+            alerts.append(self._alert(event, event.text[:200], *found))
             # the burst has its alert: the issue types that make up most of it stay quiet for the cooldown
             types = [e.issue_type for e in found[2]]
             for issue in set(types):
                 if types.count(issue) * 2 >= len(types):
-                    self._last_alert[f"type:{issue}"] = event.at
+                    self._type_alerts[issue] = event.at
         return alerts
 
-    def _alert(self, key: str, event: SignalEvent, topic: str | None, expected: float, p: float, in_window: list[SignalEvent]) -> Alert:
-        self._last_alert[key] = event.at
-        window_start = event.at - self.s.window
+    def _alert(self, event: SignalEvent, topic: str | None, expected: float, p: float, in_window: list[SignalEvent]) -> Alert:
+        key = f"topic:{topic}" if topic is not None else f"type:{event.issue_type}"
         ident = hashlib.sha256(f"{key}|{event.at.isoformat()}|{event.id}".encode()).hexdigest()[:16]
-        return Alert(id=ident, issue_type=event.issue_type, topic=topic, window_start=window_start, detected_at=event.at,
-                     count=len(in_window), baseline=round(expected, 3), p_value=p,
+        return Alert(id=ident, issue_type=event.issue_type, topic=topic, window_start=event.at - self.s.window,
+                     detected_at=event.at, count=len(in_window), baseline=round(expected, 3), p_value=p,
                      samples=[e.text for e in in_window[-self.s.samples :]], event_ids=[e.id for e in in_window])  # fmt: skip

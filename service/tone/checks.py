@@ -45,7 +45,7 @@ class CheckContext:
     brand: Brand | None = None
     extra_allowed_pii: Sequence[str] = field(default_factory=tuple)
     learned: Mapping[str, float] = field(default_factory=dict)  # learned signal -> probability, for this reply
-    learned_quotes: Mapping[str, str] = field(default_factory=dict)  # failing signal -> its highest-scoring sentence
+    learned_quotes: Mapping[str, str] = field(default_factory=dict)  # failing signal -> the sentence most responsible
 
 
 @lru_cache(maxsize=2048)

@@ -70,9 +70,12 @@ def unknown_fail_criteria(pipeline: DraftingPipeline, cases: Sequence[ToneCase])
     return None
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
+def _prf_of(want: Sequence[bool], got: Sequence[bool]) -> dict[str, float]:
+    """Precision, recall and F1 of flagging ``got`` against the true flags ``want``."""
+    tp = sum(w and g for w, g in zip(want, got, strict=True))
+    flagged, wanted = sum(got), sum(want)
+    precision = tp / flagged if flagged else 0.0
+    recall = tp / wanted if wanted else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision_fail": round(precision, 4), "recall_fail": round(recall, 4), "f1_fail": round(f1, 4)}
 
@@ -111,21 +114,17 @@ def evaluate_tone(
     summary: dict[str, Any] = {"n": n, "pass_rate": round(sum(r.passed for r in results) / n, 4) if n else None}
     judged = [r for r in results if r.expected_to_fail is not None]
     if judged:
-        tp = sum(r.expected_to_fail and not r.passed for r in judged)
-        fp = sum((not r.expected_to_fail) and not r.passed for r in judged)
-        fn = sum(r.expected_to_fail and r.passed for r in judged)
-        tn = len(judged) - tp - fp - fn
-        summary |= {"accuracy": round((tp + tn) / len(judged), 4), **_prf(tp, fp, fn)}
+        want = [bool(r.expected_to_fail) for r in judged]
+        got = [not r.passed for r in judged]
+        accuracy = sum(w == g for w, g in zip(want, got, strict=True)) / len(judged)
+        summary |= {"accuracy": round(accuracy, 4), **_prf_of(want, got)}
     labelled = [(case, r) for case, r in zip(cases, results, strict=True) if case.expected_fail is not None]
     if labelled:  # each criterion's own precision and recall of failing, against the reviewers' labels
         per_criterion = {}
         for c in pipeline.pack.rubric.criteria:
             want = [c.id in case.expected_fail for case, _ in labelled]  # type: ignore[operator]
             got = [c.id in r.failed for _, r in labelled]
-            tp = sum(w and g for w, g in zip(want, got, strict=True))
-            fp = sum(g and not w for w, g in zip(want, got, strict=True))
-            fn = sum(w and not g for w, g in zip(want, got, strict=True))
-            per_criterion[c.id] = {**_prf(tp, fp, fn), "support": sum(want), "flagged": sum(got)}
+            per_criterion[c.id] = {**_prf_of(want, got), "support": sum(want), "flagged": sum(got)}
         summary["per_criterion"] = per_criterion
     if any(r.verdict.judge is not None for r in results):
         summary["judge"] = judge_agreement(cases, [r.verdict for r in results])
@@ -164,12 +163,9 @@ def judge_agreement(cases: Sequence[ToneCase], verdicts: Sequence[RubricVerdict]
                 pairs.append((bool(human), score.passed))
         if not pairs:
             continue
-        tp = sum(not h and not j for h, j in pairs)
-        fp = sum(h and not j for h, j in pairs)
-        fn = sum(not h and j for h, j in pairs)
         per[criterion] = {
             "n": len(pairs), "agreement": round(sum(h == j for h, j in pairs) / len(pairs), 4),
-            "kappa": _kappa(pairs), **_prf(tp, fp, fn),
+            "kappa": _kappa(pairs), **_prf_of([not h for h, _ in pairs], [not j for _, j in pairs]),
             "human_pass_rate": round(sum(h for h, _ in pairs) / len(pairs), 4),
             "judge_pass_rate": round(sum(j for _, j in pairs) / len(pairs), 4),
         }  # fmt: skip
