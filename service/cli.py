@@ -21,7 +21,9 @@ app.add_typer(pack_app, name="pack")
 app.add_typer(eval_app, name="eval")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+report_app = typer.Typer(help="Reports a comms lead reads.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(report_app, name="report")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -51,6 +53,32 @@ def _now():  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+@report_app.command("incident")
+def report_incident(
+    incident_id: Annotated[str, typer.Argument(help="The incident's id (from POST /v1/incidents).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.md, report.html, report.json and the PNGs.")],
+) -> None:
+    """Write the post-incident review: timeline, volume against baseline, response times, deadlines,
+    rubric scores, reviewer edits and rejections, follow-ups, commitments kept."""
+    from service.errors import ServiceError
+    from service.incidents import report
+    from service.incidents.models import load_crisis
+
+    settings = _settings()
+    store = _store()
+    try:
+        data = report.build(store, load_crisis(settings.knowledge.dir / "crisis.yaml"), incident_id, now=_now())
+        written = report.write(data, out)
+    except ServiceError as exc:
+        _fail(exc.detail)
+        return
+    except OSError as exc:
+        _fail(f"cannot write the report to {out}: {exc.strerror or exc}")
+        return
+    for path in written:
+        typer.echo(str(path))
 
 
 @keys_app.command("create")
@@ -216,7 +244,8 @@ def draft(
     configure_logging("WARNING")
     try:
         services = build_services(_settings())
-        d = services.pipeline.draft(body.complaint.to_domain(services.pipeline.public_channels), body.context, variants=variants)
+        d = services.crisis.draft(body.complaint.to_domain(services.pipeline.public_channels), body.context, variants=variants,
+                                  actor="cli", role="system")
     except ServiceError as exc:
         _fail(exc.detail)
         return
@@ -389,33 +418,93 @@ def eval_tone(
 def eval_crisis(
     weeks: Annotated[float, typer.Option(min=0.5, max=12, help="Simulated weeks of complaints.")] = 2.0,
     seed: Annotated[int, typer.Option(help="Seed of the stream: the same seed replays the same stream.")] = 0,
+    holdout: Annotated[bool, typer.Option("--holdout", help="Incidents in held-out words (never used for tuning).")] = False,
+    service: Annotated[bool, typer.Option("--service/--no-service", help="Also replay the first incident of each kind "
+                                          "through the real service (drafts, links, approvals, follow-ups).")] = True,
+    report: Annotated[Path | None, typer.Option("--report", help="Write each replayed incident's review here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary as the last line.")] = False,
 ) -> None:
-    """Replay a simulated stream of complaints with injected incidents through the spike detector:
-    detection delay and false alerts per week."""
-    from evals.crisis import build_scenario, replay, score, with_embeddings
+    """Replay a simulated stream of complaints with injected incidents: detection delay and false alerts
+    per week (spike detector), linking precision and recall (linker), and through the real service, links
+    and follow-up coverage per incident."""
+    import tempfile
+    from datetime import timedelta
+
+    from evals.crisis import EventClock, build_scenario, replay, score, service_replay, simulate_linking, with_embeddings
+    from service.incidents.models import load_crisis
     from service.knowledge.pack import load_pack
     from service.logging import configure_logging
     from service.services import build_embedder
 
     configure_logging("WARNING")
     settings = _settings()
-    scenario = with_embeddings(build_scenario(load_pack(settings.knowledge.dir), weeks=weeks, seed=seed),
-                               build_embedder(settings))  # fmt: skip
-    result = score(scenario, replay(scenario))
+    embedder = build_embedder(settings)
+    pack = load_pack(settings.knowledge.dir)
+    scenario = with_embeddings(build_scenario(pack, weeks=weeks, seed=seed, holdout=holdout), embedder)
+    alerts = replay(scenario)
+    result = score(scenario, alerts)
     s = result.summary
-    typer.echo(f"eval crisis: {s['events']} complaints over {weeks} weeks (seed {seed}), {s['incidents']} incidents, "
+    typer.echo(f"eval crisis: {s['events']} complaints over {weeks} weeks (seed {seed}{', held-out words' if holdout else ''}), "
+               f"{s['incidents']} incidents, "
                f"{s['alerts']} alerts")  # fmt: skip
     for p in result.per_incident:
         delay = f"detected after {p['delay_minutes']} min" if p["detected"] else "not detected"
         typer.echo(f"  {p['kind']:<20} {p['complaints']:>4} complaints, peak {p['peak_per_hour']:g}/h: {delay}")
     typer.echo(f"incidents of 20+/h detected within 15 min: {s['big_detected_within_15_min']} of {s['big_incidents']}; "
                f"median delay {s['delay_minutes_median_big']} min, worst {s['delay_minutes_worst_big']} min; "
+               f"within 15 min of reaching 20/h (a ramp reaches it later): {s['big_detected_within_15_min_of_big_rate']} "
+               f"of {s['big_incidents']}, worst {s['delay_after_big_rate_worst']} min; "
                f"false alerts {s['false_alerts']} ({s['false_alerts_per_week']} a week)")  # fmt: skip
     for a in result.false_alerts[:5]:
         typer.echo(f"  false alert {a.detected_at:%a %H:%M} {a.issue_type} count {a.count} vs {a.baseline}: {a.samples[-1][:80]!r}")
+    crisis_file = load_crisis(settings.knowledge.dir / "crisis.yaml")
+    linking = simulate_linking(scenario, alerts, threshold=crisis_file.linking.threshold, embedder=embedder,
+                               lookback=timedelta(hours=crisis_file.linking.lookback_hours),
+                               references=crisis_file.linking.references,
+                               any_type_threshold=crisis_file.linking.any_type_threshold)  # fmt: skip
+    typer.echo(f"linking (true issue types, threshold {linking['threshold']}): precision {linking['link_precision']}, "
+               f"recall {linking['link_recall']} over {linking['links']} links, {linking['incidents_opened']} incidents opened")  # fmt: skip
+    replays = []
+    if service:
+        from service.knowledge.ingest import ingest
+        from service.services import build_services
+
+        with tempfile.TemporaryDirectory() as tmp:
+            firsts = {}
+            for k, inc in enumerate(scenario.incidents):
+                firsts.setdefault(inc["kind"], k)
+            for kind, k in firsts.items():
+                run = settings.model_copy(update={
+                    "database": settings.database.model_copy(update={"url": f"sqlite:///{tmp}/{kind}.db"}),
+                    "chroma": settings.chroma.model_copy(update={"path": Path(tmp) / f"chroma-{kind}", "url": None}),
+                })  # fmt: skip
+                clock = EventClock(scenario.incidents[k]["start"])
+                services = build_services(run, embedder=embedder, clock=clock)
+                if services.index is not None:
+                    ingest(services.pack, index=services.index, embedder=embedder)
+                r = service_replay(services, clock, scenario, k)
+                replays.append(r)
+                typer.echo(f"  service replay {kind:<20} {r['complaints']:>3} complaints + {r['background']} background: "
+                           f"linked {r['linked']} (precision {r['link_precision']}, recall {r['link_recall']}), "
+                           f"follow-ups for {r['threads_followed_up']} of {r['threads_replied']} replied threads")  # fmt: skip
+                if report is not None and r["incident_id"]:
+                    from service.incidents import report as incident_report
+
+                    data = incident_report.build(services.store, services.crisis.crisis, r["incident_id"], now=clock.now())
+                    written = incident_report.write(data, report / kind)
+                    typer.echo(f"    report: {written[1]}")
+        linked = sum(r["linked"] for r in replays)
+        tp = sum(r["true_links"] for r in replays)
+        truth = sum(r["complaints"] for r in replays if r["incident_opened"])
+        replied = sum(r["threads_replied"] for r in replays)
+        s["service_link_precision"] = round(tp / linked, 4) if linked else None
+        s["service_link_recall"] = round(tp / truth, 4) if truth else None
+        s["follow_up_coverage"] = round(sum(r["threads_followed_up"] for r in replays) / replied, 4) if replied else None
+        typer.echo(f"through the service: link precision {s['service_link_precision']}, recall {s['service_link_recall']}; "
+                   f"follow-up coverage {s['follow_up_coverage']}")  # fmt: skip
+    s.update({"link_precision": linking["link_precision"], "link_recall": linking["link_recall"]})
     if as_json:
-        typer.echo(json.dumps({**s, "per_incident": result.per_incident}))
+        typer.echo(json.dumps({**s, "per_incident": result.per_incident, "service_replays": replays}))
 
 
 @eval_app.command("drafts")

@@ -71,6 +71,12 @@ class ToneSettings(BaseModel):
     )
 
 
+class CrisisSettings(BaseModel):
+    alert_webhook_url: str | None = Field(
+        default=None, description="Each new spike alert is POSTed here as JSON ({\"type\": \"alert\", \"alert\": {...}})."
+    )
+
+
 class PromptSettings(BaseModel):
     dir: Path = Field(default=PROJECT_ROOT / "prompts", description="Versioned prompt files.")
 
@@ -115,6 +121,7 @@ class Settings(BaseSettings):
     tone: ToneSettings = ToneSettings()
     llm: LLMSettings = LLMSettings()
     auth: AuthSettings = AuthSettings()
+    crisis: CrisisSettings = CrisisSettings()
 
     def llm_base_url(self) -> str | None:
         """The configured model endpoint, from TENANG_LLM__BASE_URL or OPENAI_BASE_URL."""

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from service.auth.keys import ANONYMOUS_ADMIN, Principal, Role, authenticate
 from service.drafting.pipeline import DraftingPipeline
+from service.incidents.service import CrisisService
 from service.review.service import ReviewService
 from service.services import Services
 
@@ -24,6 +25,10 @@ def get_pipeline(request: Request) -> DraftingPipeline:
 
 def get_review(request: Request) -> ReviewService:
     return get_services(request).review
+
+
+def get_crisis(request: Request) -> CrisisService:
+    return get_services(request).crisis
 
 
 def get_principal(request: Request) -> Principal:
@@ -46,6 +51,7 @@ def require(role: Role) -> Callable[[Principal], Principal]:
 ServicesDep = Annotated[Services, Depends(get_services)]
 PipelineDep = Annotated[DraftingPipeline, Depends(get_pipeline)]
 ReviewDep = Annotated[ReviewService, Depends(get_review)]
+CrisisDep = Annotated[CrisisService, Depends(get_crisis)]
 AgentDep = Annotated[Principal, Depends(require(Role.agent))]
 ReviewerDep = Annotated[Principal, Depends(require(Role.reviewer))]
 AdminDep = Annotated[Principal, Depends(require(Role.admin))]

@@ -8,7 +8,9 @@
     ├── Forbidden (403)             the key's role does not allow the action
     ├── NotFound (404)
     │   ├── DraftNotFound
-    │   └── KeyNotFound
+    │   ├── KeyNotFound
+    │   ├── IncidentNotFound
+    │   └── AlertNotFound
     ├── Conflict (409)
     │   ├── ModelNotConfigured      the model judge was asked for, but no model is configured
     │   └── InvalidTransition       the draft's state does not allow the action
@@ -101,6 +103,14 @@ class DraftNotFound(NotFound):
 
 class KeyNotFound(NotFound):
     code, title = "key-not-found", "API key not found"
+
+
+class IncidentNotFound(NotFound):
+    code, title = "incident-not-found", "Incident not found"
+
+
+class AlertNotFound(NotFound):
+    code, title = "alert-not-found", "Alert not found"
 
 
 class PayloadTooLarge(ServiceError):

@@ -112,10 +112,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     from service import health
     from service.auth.router import router as keys_router
     from service.drafting.router import router as drafting_router
+    from service.incidents.router import router as incidents_router
     from service.knowledge.router import router as knowledge_router
     from service.review.router import router as review_router
     from service.tone.router import router as tone_router
 
-    for r in (health.router, review_router, drafting_router, tone_router, knowledge_router, keys_router):
+    for r in (health.router, review_router, drafting_router, tone_router, knowledge_router, keys_router,
+              incidents_router):
         app.include_router(r)
     return app

@@ -64,6 +64,12 @@ class DraftStatus(StrEnum):
     sent = "sent"
 
 
+class DraftKind(StrEnum):
+    reply = "reply"  # a reply to a complaint
+    follow_up = "follow_up"  # news about an incident, to a thread that already received a reply
+    recovery = "recovery"  # a public "what happened and what we changed" post after an incident
+
+
 class Author(BaseModel):
     model_config = ConfigDict(extra="forbid")
     handle: str = Field(min_length=1, max_length=100)
@@ -223,3 +229,6 @@ class Draft(BaseModel):
     created_at: datetime
     version: int = 1
     review: Review = Field(default_factory=Review)
+    kind: DraftKind = DraftKind.reply
+    incident_id: str | None = Field(default=None, description="The open incident this complaint was linked to.")
+    follows: str | None = Field(default=None, description="For a follow-up: the draft whose thread it continues.")

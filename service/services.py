@@ -14,6 +14,8 @@ from service.drafting.classify import IssueModel
 from service.drafting.llm import LLMComposer
 from service.drafting.pipeline import DraftingPipeline
 from service.errors import IndexUnavailable
+from service.incidents.models import load_crisis
+from service.incidents.service import AlertWebhook, CrisisService
 from service.knowledge.pack import Pack, load_pack
 from service.ports import ChatModel, Clock, DraftStore, Embedder, PassageIndex
 from service.prompting.registry import PromptRegistry
@@ -42,6 +44,7 @@ class Services:
     pipeline: DraftingPipeline
     review: ReviewService
     clock: Clock
+    crisis: CrisisService
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -113,4 +116,7 @@ def build_services(
         judge=judge, max_revisions=settings.tone.max_revisions,
     )  # fmt: skip
     review = ReviewService(store=store, pipeline=pipeline, clock=clock)
-    return Services(settings, pack, embedder, index, index_error, store, prompts, chat, pipeline, review, clock)
+    webhook = AlertWebhook(settings.crisis.alert_webhook_url) if settings.crisis.alert_webhook_url else None
+    crisis = CrisisService(store=store, pipeline=pipeline, clock=clock,
+                           crisis=load_crisis(settings.knowledge.dir / "crisis.yaml"), webhook=webhook)  # fmt: skip
+    return Services(settings, pack, embedder, index, index_error, store, prompts, chat, pipeline, review, clock, crisis)

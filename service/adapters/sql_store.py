@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    JSON, DateTime, Integer, String, Text, create_engine, event, func, select, text, update,
+    JSON, Boolean, DateTime, Float, Integer, String, Text, create_engine, event, func, select, text, update,
 )  # fmt: skip
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from service.errors import Conflict, StoreUnavailable
+from service.incidents.models import AlertRecord, Incident, Signal
 from service.models import Draft, DraftStatus
 from service.review.audit import AuditEntry, AuditEvent, event_hash
 from service.review.queue import DraftFilter, DraftPage
@@ -49,6 +50,46 @@ class DraftRow(Base):
     deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(16), default="reply")
+    incident_id: Mapped[str | None] = mapped_column(String(40), index=True)
+
+
+class SignalRow(Base):
+    __tablename__ = "signals"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    public: Mapped[bool] = mapped_column(Boolean)
+    issue_type: Mapped[str] = mapped_column(String(64), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
+    reach: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    embedding: Mapped[list[float]] = mapped_column(JSON)
+    draft_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    incident_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    link_score: Mapped[float | None] = mapped_column(Float)
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    incident_id: Mapped[str | None] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
@@ -91,7 +132,11 @@ class ApiKeyRow(Base):
 
 
 def _utc(dt: datetime | None) -> datetime | None:
-    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
+    """In UTC: SQLite drops the offset of what it stores (so everything goes in as UTC), PostgreSQL
+    answers in the session's time zone."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def _event(row: AuditRow) -> AuditEvent:
@@ -212,6 +257,7 @@ class SqlStore:
             "issue_type": draft.classification.issue_type, "severity": draft.classification.severity.value,
             "severity_rank": draft.classification.severity.rank, "language": draft.classification.language.value,
             "channel": draft.complaint.channel.value, "deadline": draft.deadline, "created_at": draft.created_at,
+            "kind": draft.kind.value, "incident_id": draft.incident_id,
             "payload": draft.model_dump(mode="json", exclude={"sources": {"__all__": {"facts", "text"}}}),
         }  # fmt: skip
 
@@ -284,6 +330,115 @@ class SqlStore:
                 q = q.where(DraftRow.status == status.value)
             for row in s.scalars(q):
                 yield Draft.model_validate(row.payload)
+
+    def incident_drafts(self, incident_id: str) -> list[Draft]:
+        with self._read() as s:
+            rows = s.scalars(select(DraftRow).where(DraftRow.incident_id == incident_id).order_by(DraftRow.created_at))
+            return [Draft.model_validate(r.payload) for r in rows]
+
+    # ------------------------------------------------------------ signals, alerts, incidents
+
+    def add_signal(self, signal: Signal) -> None:
+        values = signal.model_dump(exclude={"embedding", "at", "received_at"})
+        with self._tx() as s:
+            s.add(SignalRow(embedding=signal.embedding, at=_utc(signal.at), received_at=_utc(signal.received_at), **values))
+
+    def _signal(self, r: SignalRow) -> Signal:
+        return Signal(
+            id=r.id, at=_utc(r.at), received_at=_utc(r.received_at), channel=r.channel, public=r.public,
+            issue_type=r.issue_type, severity=r.severity, language=r.language, reach=r.reach, text=r.text,
+            embedding=r.embedding or [], draft_id=r.draft_id, incident_id=r.incident_id, link_score=r.link_score,
+        )  # fmt: skip
+
+    def signals(self, *, since: datetime | None = None, until: datetime | None = None,
+                incident_id: str | None = None, received_since: datetime | None = None) -> list[Signal]:  # fmt: skip
+        """Signals in event-time order (ties by arrival), optionally in [since, until), of one incident, or
+        received at or after ``received_since``."""
+        with self._read() as s:
+            q = select(SignalRow).order_by(SignalRow.at, SignalRow.received_at, SignalRow.id)
+            if received_since is not None:
+                q = q.where(SignalRow.received_at >= _utc(received_since))
+            if since is not None:
+                q = q.where(SignalRow.at >= _utc(since))
+            if until is not None:
+                q = q.where(SignalRow.at < _utc(until))
+            if incident_id is not None:
+                q = q.where(SignalRow.incident_id == incident_id)
+            return [self._signal(r) for r in s.scalars(q)]
+
+    def signals_by_id(self, ids: Sequence[str]) -> list[Signal]:
+        with self._read() as s:
+            return [self._signal(r) for r in s.scalars(select(SignalRow).where(SignalRow.id.in_(list(ids))).order_by(SignalRow.at))]
+
+    def last_signal_at(self) -> datetime | None:
+        with self._read() as s:
+            return _utc(s.scalar(select(func.max(SignalRow.at))))
+
+    def link_signals(self, incident_id: str, scores: dict[str, float]) -> None:
+        with self._tx() as s:
+            for ident, score in scores.items():  # never taking a complaint from another incident
+                s.execute(update(SignalRow).where(SignalRow.id == ident, SignalRow.incident_id.is_(None))
+                          .values(incident_id=incident_id, link_score=score))  # fmt: skip
+
+    def count_linked(self, incident_id: str) -> int:
+        with self._read() as s:
+            return int(s.scalar(select(func.count()).select_from(SignalRow).where(SignalRow.incident_id == incident_id)) or 0)
+
+    def add_alert(self, alert: AlertRecord) -> bool:
+        """Store an alert unless one with its id exists (a replay finds the same alerts again)."""
+        values = {"id": alert.id, "detected_at": _utc(alert.detected_at), "incident_id": alert.incident_id,
+                  "payload": alert.model_dump(mode="json")}  # fmt: skip
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        with self._tx() as s:  # two workers may find the same alert at once: one insert wins, quietly
+            stmt = insert(AlertRow).values(**values).on_conflict_do_nothing(index_elements=["id"]).returning(AlertRow.id)
+            return s.execute(stmt).first() is not None
+
+    def get_alert(self, alert_id: str) -> AlertRecord | None:
+        with self._read() as s:
+            row = s.get(AlertRow, alert_id)
+        return AlertRecord.model_validate({**row.payload, "incident_id": row.incident_id}) if row else None
+
+    def set_alert_incident(self, alert_id: str, incident_id: str) -> None:
+        with self._tx() as s:
+            s.execute(update(AlertRow).where(AlertRow.id == alert_id).values(incident_id=incident_id))
+
+    def alerts(self, *, since: datetime | None = None, limit: int = 100) -> list[AlertRecord]:
+        with self._read() as s:
+            q = select(AlertRow).order_by(AlertRow.detected_at.desc()).limit(limit)
+            if since is not None:
+                q = q.where(AlertRow.detected_at >= _utc(since))
+            return [AlertRecord.model_validate({**r.payload, "incident_id": r.incident_id}) for r in s.scalars(q)]
+
+    def add_incident(self, incident: Incident) -> None:
+        with self._tx() as s:
+            s.add(IncidentRow(id=incident.id, status=incident.status.value, version=incident.version,
+                              created_at=incident.created_at, payload=incident.model_dump(mode="json")))  # fmt: skip
+
+    def save_incident(self, incident: Incident, *, expected_version: int) -> None:
+        with self._tx() as s:
+            result = s.execute(
+                update(IncidentRow)
+                .where(IncidentRow.id == incident.id, IncidentRow.version == expected_version)
+                .values(status=incident.status.value, version=incident.version, payload=incident.model_dump(mode="json"))
+            )
+            if result.rowcount != 1:
+                raise Conflict("the incident changed while you were acting on it; reload it and try again",
+                               incident_id=incident.id)  # fmt: skip
+
+    def get_incident(self, incident_id: str) -> Incident | None:
+        with self._read() as s:
+            row = s.get(IncidentRow, incident_id)
+        return Incident.model_validate(row.payload) if row else None
+
+    def incidents(self, *, open_only: bool = False) -> list[Incident]:
+        with self._read() as s:
+            q = select(IncidentRow).order_by(IncidentRow.created_at.desc())
+            if open_only:
+                q = q.where(IncidentRow.status != "resolved")
+            return [Incident.model_validate(r.payload) for r in s.scalars(q)]
 
     # ------------------------------------------------------------ keys
 

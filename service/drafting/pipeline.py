@@ -24,7 +24,8 @@ from service.drafting.retrieve import PAST_REPLIES, retrieve
 from service.errors import IndexUnavailable, ModelNotConfigured, UpstreamError
 from service.knowledge.pack import BLOCK_KEYS, Pack
 from service.models import (
-    Channel, Classification, Complaint, CriterionResult, Draft, Language, Revision, RubricVerdict, Source, Variant,
+    Channel, Classification, Complaint, CriterionResult, Draft, DraftKind, Language, Revision, RubricVerdict, Source,
+    Variant,
 )
 from service.ports import Clock, DraftStore, Embedder, IndexRecord, PassageIndex
 from service.review.audit import AuditEntry, text_hash
@@ -315,10 +316,14 @@ class DraftingPipeline:
 
     # ------------------------------------------------------------ entry points
 
-    def make_draft(self, complaint: Complaint, context: DraftContext, *, variants: int = 3, salt: int = 0) -> Draft:
-        """Classify, retrieve, compose and check: a complete draft, not yet stored."""
+    def make_draft(
+        self, complaint: Complaint, context: DraftContext, *, variants: int = 3, salt: int = 0,
+        understood: Understood | None = None,
+    ) -> Draft:  # fmt: skip
+        """Classify, retrieve, compose and check: a complete draft, not yet stored (``understood``: the
+        complaint already embedded and classified, with this context)."""
         t0 = time.perf_counter()
-        u = self.understand(complaint, context)
+        u = replace(understood, context=context) if understood is not None else self.understand(complaint, context)
         c = u.classification
         sources, retrieval_error = self._sources(u)
         playbook = self.pack.playbooks[c.issue_type]
@@ -387,7 +392,7 @@ class DraftingPipeline:
         Best effort: the approval is already committed; if the vector store is down, `tenang ingest`
         adds approved replies again from the store later."""
         text = draft.review.final_text
-        if self.index is None or not text:
+        if self.index is None or not text or draft.kind is not DraftKind.reply:  # follow-ups and posts are not replies to learn
             return False
         c = draft.classification
         md: dict[str, object] = {

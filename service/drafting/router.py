@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from service.deps import AgentDep, PipelineDep, ReviewDep
+from service.deps import AgentDep, CrisisDep, PipelineDep, ReviewDep
 from service.drafting.schemas import ClassifyRequest, DraftCreate, DraftRead
 from service.models import Classification
 from service.review.service import etag
@@ -13,10 +13,12 @@ router = APIRouter(prefix="/v1", tags=["drafting"])
 
 
 @router.post("/drafts", status_code=status.HTTP_201_CREATED, response_model=DraftRead)
-def create_draft(body: DraftCreate, pipeline: PipelineDep, who: AgentDep, response: Response) -> DraftRead:
+def create_draft(body: DraftCreate, pipeline: PipelineDep, crisis: CrisisDep, who: AgentDep, response: Response) -> DraftRead:
     """Classify a complaint, retrieve policy and past replies, draft reply variants, check each against
-    the rubric, and store the draft as pending_review."""
-    draft = pipeline.draft(
+    the rubric, and store the draft as pending_review. A complaint that belongs to an open incident is
+    linked to it (``incident_id``) and drafted with its facts, in crisis mode; every complaint is recorded
+    as a signal for spike detection."""
+    draft = crisis.draft(
         body.complaint.to_domain(pipeline.public_channels), body.context, variants=body.options.variants,
         actor=who.actor, role=who.role.value,
     )

@@ -14,7 +14,7 @@ from service.models import (
 )  # fmt: skip
 
 MAX_TEXT = 10_000
-INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff]")
+INVISIBLE = re.compile("[\x00\u200b-\u200f\u2060-\u2064\ufeff]")  # and NUL, which PostgreSQL text refuses
 
 
 def _visible(v: object) -> object:

@@ -210,6 +210,13 @@ class ReplyBlocks(_Strict):
         return self
 
 
+class CrisisRule(_Strict):
+    """How a draft linked to an open incident of this issue type is handled (overrides crisis.yaml)."""
+
+    approvals: Literal[1, 2]
+    deadline_minutes: int = Field(gt=0)
+
+
 class Playbook(_Strict):
     issue_type: str
     version: int
@@ -217,6 +224,7 @@ class Playbook(_Strict):
     steps: list[str] = Field(min_length=1)
     escalation: list[EscalationRule] = Field(default_factory=list)
     approval_tier: dict[Severity, Literal[1, 2]]
+    crisis_mode: CrisisRule | None = None
     holding_statement: dict[Language, str]
     reply: dict[Language, ReplyBlocks]
 

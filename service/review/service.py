@@ -13,7 +13,7 @@ from datetime import datetime
 from service.auth.keys import Principal, Role
 from service.drafting.pipeline import DraftingPipeline
 from service.errors import Conflict, DraftNotFound, InvalidInput, OverrideRequired, PreconditionFailed
-from service.models import Approval, Draft, DraftStatus, RubricVerdict
+from service.models import Approval, Draft, DraftKind, DraftStatus, RubricVerdict
 from service.ports import Clock
 from service.review.audit import AuditEntry, text_hash
 from service.review.states import ensure_transition
@@ -64,8 +64,10 @@ class ReviewService:
         )  # fmt: skip
 
     def required_approvals(self, draft: Draft) -> int:
+        """The playbook's tier for the draft's severity, or the draft's own when higher (crisis mode)."""
         playbook = self.pipeline.pack.playbooks.get(draft.classification.issue_type)
-        return playbook.approval_tier.get(draft.classification.severity, 1) if playbook else 1
+        tier = playbook.approval_tier.get(draft.classification.severity, 1) if playbook else 1
+        return max(tier, draft.review.required_approvals)
 
     # ------------------------------------------------------------ actions
 
@@ -145,6 +147,8 @@ class ReviewService:
         """Draft the same complaint again (different wording, the feedback recorded) and supersede the old one."""
         who.require(Role.reviewer)
         draft = self._current(draft_id, if_match)
+        if draft.kind is not DraftKind.reply:
+            raise InvalidInput(f"only replies are regenerated; a {draft.kind.value} draft is prepared again from its incident")
         ensure_transition(draft.status, DraftStatus.superseded)
         now = self.clock.now()
         fresh = self.pipeline.make_draft(
@@ -152,6 +156,9 @@ class ReviewService:
         )  # fmt: skip
         fresh.review.supersedes, fresh.review.regenerate_feedback = draft.id, feedback
         fresh.review.generation = draft.review.generation + 1
+        if draft.incident_id:  # still linked, still in crisis mode: the same tier and deadline
+            fresh.review.required_approvals = draft.review.required_approvals
+            fresh = fresh.model_copy(update={"incident_id": draft.incident_id, "deadline": min(fresh.deadline, draft.deadline)})
         old = draft.model_copy(update={
             "status": DraftStatus.superseded, "version": draft.version + 1,
             "review": draft.review.model_copy(update={"superseded_by": fresh.id, "regenerate_feedback": feedback}),

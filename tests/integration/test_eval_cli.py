@@ -121,13 +121,15 @@ def test_eval_tone_with_per_criterion_labels(tmp_path: Path) -> None:
 
 
 def test_eval_crisis_replays_a_seeded_stream_and_reports_delays_and_false_alerts() -> None:
-    r = runner.invoke(app, ["eval", "crisis", "--weeks", "0.5", "--seed", "4", "--json"])
+    r = runner.invoke(app, ["eval", "crisis", "--weeks", "0.5", "--seed", "4", "--no-service", "--json"])
     assert r.exit_code == 0, r.output
     out = last_json(r.output)
     assert {"events", "incidents", "alerts", "big_incidents", "big_detected_within_15_min", "delay_minutes_median_big",
-            "delay_minutes_worst_big", "false_alerts", "false_alerts_per_week", "per_incident"} <= set(out)  # fmt: skip
+            "delay_minutes_worst_big", "false_alerts", "false_alerts_per_week", "per_incident", "link_precision",
+            "link_recall", "big_detected_within_15_min_of_big_rate"} <= set(out)  # fmt: skip
+    assert out["link_precision"] >= 0.5 and out["link_recall"] >= 0.5
     assert out["incidents"] == 2 and out["events"] > 150
     outage = out["per_incident"][0]
     assert outage["kind"] == "outage_id_x" and outage["detected"] and outage["delay_minutes"] < 15
-    again = last_json(runner.invoke(app, ["eval", "crisis", "--weeks", "0.5", "--seed", "4", "--json"]).output)
+    again = last_json(runner.invoke(app, ["eval", "crisis", "--weeks", "0.5", "--seed", "4", "--no-service", "--json"]).output)
     assert again == out  # the same seed replays the same stream and the same alerts

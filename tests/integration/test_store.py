@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from service.adapters.sql_store import SqlStore
+from service.adapters.sql_store import SqlStore, migrate
+from service.incidents.models import AlertRecord, Incident, IncidentStatus, Signal
 from service.errors import Conflict
 from service.models import (
     Cause, Channel, Classification, Complaint, Draft, DraftStatus, Language, Sentiment, Severity,
@@ -49,9 +50,9 @@ def event(draft_id: str, action: str) -> AuditEntry:
 
 def test_migrations_build_the_schema_from_empty(store: SqlStore) -> None:
     tables = set(inspect(store.engine).get_table_names())
-    assert {"drafts", "audit_events", "audit_head", "api_keys", "alembic_version"} <= tables
+    assert {"drafts", "audit_events", "audit_head", "api_keys", "signals", "alerts", "incidents", "alembic_version"} <= tables
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     assert store.audit_head() == (0, "0" * 64)
 
 
@@ -106,3 +107,43 @@ def test_keys(store: SqlStore) -> None:
     assert store.find_key("h" * 64).name == "alice"  # type: ignore[union-attr]
     assert store.revoke_key("k1", now=T0) and store.find_key("h" * 64).revoked_at is not None  # type: ignore[union-attr]
     assert not store.revoke_key("nope", now=T0)
+
+
+def test_a_store_of_the_first_schema_upgrades_with_its_drafts(tmp_path: Path) -> None:
+    old = SqlStore(f"sqlite:///{tmp_path}/old.db", run_migrations=False)
+    migrate(old.engine, "0001")
+    with old.engine.begin() as conn:  # a draft as the first schema stored it
+        d = make_draft(1)
+        conn.execute(text(
+            "INSERT INTO drafts (id, status, version, issue_type, severity, severity_rank, language, channel, deadline, "
+            "created_at, updated_at, payload) VALUES (:id, 'pending_review', 1, 'delivery_delay', 'medium', 1, 'en', "
+            "'chat', :t, :t, :t, :p)"), {"id": d.id, "t": T0, "p": d.model_dump_json(exclude={"kind", "incident_id", "follows"})})  # fmt: skip
+    new = SqlStore(f"sqlite:///{tmp_path}/old.db")
+    got = new.get(d.id)
+    assert got is not None and got.kind.value == "reply" and got.incident_id is None
+    assert new.incident_drafts("any") == []
+
+
+def test_signals_alerts_and_incidents(store: SqlStore) -> None:
+    sig = [Signal(id=f"s{i}", at=T0 + timedelta(minutes=i), received_at=T0, channel=Channel.twitter, public=True,
+                  issue_type="service_outage", severity=Severity.medium, language=Language.id, text=f"error {i}",
+                  embedding=[0.1 * i, 1.0]) for i in range(3)]  # fmt: skip
+    for s in reversed(sig):
+        store.add_signal(s)
+    assert [s.id for s in store.signals()] == ["s0", "s1", "s2"]  # event time, not arrival
+    assert [s.id for s in store.signals(since=T0 + timedelta(minutes=1))] == ["s1", "s2"]
+    assert store.signals()[1].embedding == [0.1, 1.0] and store.last_signal_at() == T0 + timedelta(minutes=2)
+    alert = AlertRecord(id="a1", issue_type="service_outage", topic=None, window_start=T0, detected_at=T0 + timedelta(minutes=2),
+                        count=3, baseline=0.1, p_value=1e-5, samples=["error 2"], event_ids=["s0", "s1", "s2"])  # fmt: skip
+    assert store.add_alert(alert) and not store.add_alert(alert)  # a replay finds it again: stored once
+    inc = Incident(id="i1", title="checkout outage", issue_types=["service_outage"], status=IncidentStatus.investigating,
+                   created_at=T0, updated_at=T0)  # fmt: skip
+    store.add_incident(inc)
+    store.set_alert_incident("a1", "i1")
+    store.link_signals("i1", {"s0": 0.9, "s2": 0.7})
+    assert store.get_alert("a1").incident_id == "i1" and store.count_linked("i1") == 2  # type: ignore[union-attr]
+    assert [s.id for s in store.signals(incident_id="i1")] == ["s0", "s2"]
+    store.save_incident(inc.model_copy(update={"status": IncidentStatus.resolved, "version": 2}), expected_version=1)
+    with pytest.raises(Conflict):
+        store.save_incident(inc.model_copy(update={"version": 2}), expected_version=1)
+    assert store.incidents(open_only=True) == [] and store.get_incident("i1").status is IncidentStatus.resolved  # type: ignore[union-attr]

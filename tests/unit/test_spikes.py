@@ -83,3 +83,15 @@ def test_a_slow_trickle_within_the_normal_rate_is_not_a_spike() -> None:
     late = burst(T0 + timedelta(days=2, hours=1), 4, timedelta(minutes=4), vec=(0.0, 1.0, 0.0, 0.0))
     late = [SignalEvent(at=e.at, issue_type=e.issue_type, text=e.text, id=f"late-{i}", embedding=None) for i, e in enumerate(late)]
     assert run(history + late, SpikeSettings(topic_min_count=1000)) == []
+
+
+def test_one_burst_seen_through_two_issue_types_raises_one_alert() -> None:
+    # Four outage complaints tip the issue-type alert (the fourth worded differently). A billing complaint
+    # worded like the first three then tips the topic test over mostly the same complaints: that is the
+    # same burst, and it raises no second alert.
+    start = T0 + timedelta(days=2, hours=10, minutes=3)
+    up, down = (0.0, 0.0, 0.0, 1.0), (0.0, 0.0, 0.0, -1.0)
+    split = [SignalEvent(at=start + timedelta(minutes=i), issue_type=issue, text=f"can't pay {i}", id=f"s-{i}", embedding=vec)
+             for i, (issue, vec) in enumerate([("service_outage", up)] * 3 + [("service_outage", down), ("billing_error", up)])]  # fmt: skip
+    alerts = run(background() + split, SpikeSettings(topic_min_count=4))
+    assert [(a.issue_type, a.topic, a.count) for a in alerts] == [("service_outage", None, 4)]
