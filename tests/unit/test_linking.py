@@ -33,3 +33,14 @@ def test_the_best_incident_wins_and_backfill_links_only_its_own() -> None:
     assert linker.best("service_outage", (0.2, 0.9))[0] == "rumour"  # type: ignore[index]
     earlier = [("a", "service_outage", (1.0, 0.05)), ("b", "service_outage", (0.1, 1.0)), ("c", "billing_error", (1.0, 0.0))]
     assert [i for i, _ in backfill(linker, "outage", earlier)] == ["a"]
+
+
+def test_a_near_copy_is_linked_whatever_its_issue_type_when_allowed() -> None:
+    strict, loose = Linker(threshold=0.6), Linker(threshold=0.6, any_type_threshold=0.9)
+    for linker in (strict, loose):
+        linker.open("i1", ["service_outage"], [(1.0, 0.0)])
+    near_copy, related = (0.99, 0.1), (0.8, 0.6)
+    assert strict.best("billing_error", near_copy) is None  # another type: never, by default
+    assert loose.best("billing_error", near_copy)[0] == "i1"  # type: ignore[index]
+    assert loose.best("billing_error", related) is None  # close enough for its own type only
+    assert loose.best("service_outage", related)[0] == "i1"  # type: ignore[index]
