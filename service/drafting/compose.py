@@ -175,7 +175,7 @@ def _incident_line(req: ComposeRequest, lang: Language) -> str:
     inc = req.context.incident
     if not inc or not inc.title:
         return ""
-    return INCIDENT[lang][inc.status].format(title=_title(inc.title))
+    return INCIDENT[lang][inc.status].format(title=_title(inc.titles.get(lang) or inc.title))
 
 
 def _incident_note(req: ComposeRequest, lang: Language) -> str:

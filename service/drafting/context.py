@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service import privacy
+from service.models import Language
 
 ORDER_RE = re.compile(r"\bKN-?\d{6}\b", re.IGNORECASE)
 HONORIFICS = frozenset(
@@ -37,6 +38,7 @@ class Incident(BaseModel):
     def _blank_is_none(cls, v: str | None) -> str | None:
         return v.strip() or None if v is not None else None
     status: Literal["investigating", "identified", "monitoring", "resolved"] = "investigating"
+    titles: dict[Language, str] = Field(default_factory=dict, description="The title in other languages.")
     at_fault: bool = False
     public_note: str | None = Field(default=None, max_length=2000)
 

@@ -38,8 +38,8 @@ def _sentences(parts: list[str], fill: dict[str, str]) -> str:
     return " ".join(out)
 
 
-def _title(incident: Incident) -> str:
-    return _lower_first(incident.title.strip().rstrip("."))
+def _title(incident: Incident, lang: Language) -> str:
+    return _lower_first((incident.titles.get(lang) or incident.title).strip().rstrip("."))
 
 
 def _note(incident: Incident, lang: Language) -> str:
@@ -50,8 +50,8 @@ def _note(incident: Incident, lang: Language) -> str:
 def context_with(draft_context: dict, incident: Incident) -> DraftContext:  # type: ignore[type-arg]
     ctx = DraftContext.model_validate(draft_context)
     return ctx.model_copy(update={"incident": IncidentContext(
-        id=incident.id, title=incident.title, status=incident.status.value, at_fault=incident.at_fault,
-        public_note=incident.public_note,
+        id=incident.id, title=incident.title, titles=incident.titles, status=incident.status.value,
+        at_fault=incident.at_fault, public_note=incident.public_note,
     )})  # fmt: skip
 
 
@@ -60,7 +60,7 @@ def follow_up_texts(crisis: CrisisFile, incident: Incident, lang: Language, chan
     status = incident.status if incident.status is not IncidentStatus.investigating else IncidentStatus.identified
     sorry = texts.sorry_at_fault if incident.at_fault else texts.sorry
     news = _lower_first(_note(incident, lang)) or getattr(texts.news, status.value)
-    fill = {"title": _title(incident), "news": news, "sorry": sorry, "you": _you(lang, channel)}
+    fill = {"title": _title(incident, lang), "news": news, "sorry": sorry, "you": _you(lang, channel)}
     return [_sentences(parts, fill) for parts in getattr(texts, status.value)]
 
 
@@ -99,7 +99,7 @@ def recovery_texts(crisis: CrisisFile, incident: Incident, lang: Language, what_
     the close are always kept; the duration and the public note go first). ``started``: the first linked
     complaint (or the incident's opening); the duration is said only from an hour up."""
     t = crisis.recovery[lang]
-    fill = {"date": _date(started, lang), "title": _title(incident)}
+    fill = {"date": _date(started, lang), "title": _title(incident, lang)}
     duration = ""
     hours = round((incident.resolved_at - started).total_seconds() / 3600) if incident.resolved_at else 0
     if hours >= 1:

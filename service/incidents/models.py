@@ -63,6 +63,7 @@ class TimelineEntry(BaseModel):
 class Incident(BaseModel):
     id: str
     title: str
+    titles: dict[Language, str] = Field(default_factory=dict, description="The title in other languages.")
     issue_types: list[str]
     status: IncidentStatus
     at_fault: bool = False

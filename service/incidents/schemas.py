@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator, model_validator,
+)  # fmt: skip
 
 from service.drafting.context import DraftContext
 from service.drafting.schemas import ComplaintIn
 from service.incidents.models import AlertRecord, Incident, IncidentStatus
 from service.models import Channel, Language, Severity
+
+TitleText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
 
 class SignalCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -61,6 +67,9 @@ def _blank(v: str | None) -> str | None:
 class IncidentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = Field(default=None, max_length=200, description="A short noun phrase: 'checkout outage'.")
+    titles: dict[Language, TitleText] | None = Field(
+        default=None, description='The title in other languages, for replies in them: {"id": "gangguan pembayaran"}.',
+    )
     issue_types: list[str] | None = Field(default=None, max_length=20)
     status: IncidentStatus = IncidentStatus.investigating
     at_fault: StrictBool = False
@@ -75,6 +84,7 @@ class IncidentPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: IncidentStatus | None = None
     title: str | None = Field(default=None, max_length=200)
+    titles: dict[Language, TitleText] | None = None
     issue_types: list[str] | None = Field(default=None, min_length=1, max_length=20)
     at_fault: StrictBool | None = None
     public_note: str | None = Field(default=None, max_length=2000)
@@ -84,7 +94,7 @@ class IncidentPatch(BaseModel):
 
     @model_validator(mode="after")
     def _no_nulls(self) -> IncidentPatch:
-        for name in ("status", "title", "issue_types", "at_fault"):
+        for name in ("status", "title", "titles", "issue_types", "at_fault"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null or blank (public_note and holding_statement can)")
         return self

@@ -159,7 +159,7 @@ class CrisisService:
                 self._open_in_linker(inc)
 
     def _references(self, incident: Incident) -> list[list[float]]:
-        texts = [t for t in (incident.title, incident.public_note) if t]
+        texts = [t for t in (incident.title, *incident.titles.values(), incident.public_note) if t]
         refs = list(self.pipeline.embedder.embed(texts)) if texts else []
         alert = self.store.get_alert(incident.alert_id) if incident.alert_id else None
         if alert is not None and alert.event_ids:
@@ -250,7 +250,8 @@ class CrisisService:
         if linked and context.incident is None:
             inc = linked[0]
             context = context.model_copy(update={"incident": IncidentContext(
-                id=inc.id, title=inc.title, status=inc.status.value, at_fault=inc.at_fault, public_note=inc.public_note,
+                id=inc.id, title=inc.title, titles=inc.titles, status=inc.status.value, at_fault=inc.at_fault,
+                public_note=inc.public_note,
             )})  # fmt: skip
             if inc.at_fault and context.at_fault is None:
                 u = Understood(u.complaint, context, u.redacted, u.embedding,
@@ -300,6 +301,7 @@ class CrisisService:
     def create(
         self, who: Principal, *, title: str | None, issue_types: list[str] | None, status: IncidentStatus,
         at_fault: bool, public_note: str | None, holding_statement: str | None, alert_id: str | None,
+        titles: dict[Any, str] | None = None,
     ) -> Incident:  # fmt: skip
         who.require(Role.reviewer)
         alert = None
@@ -324,7 +326,8 @@ class CrisisService:
             raise InvalidInput("give a title (a short noun phrase, such as 'checkout outage')")
         now = self.clock.now()
         incident = Incident(
-            id=uuid.uuid4().hex[:12], title=title, issue_types=list(dict.fromkeys(issue_types)), status=status,
+            id=uuid.uuid4().hex[:12], title=title, titles=titles or {}, issue_types=list(dict.fromkeys(issue_types)),
+            status=status,
             at_fault=at_fault, public_note=public_note, holding_statement=holding_statement, alert_id=alert_id,
             created_at=now, updated_at=now, resolved_at=now if status is IncidentStatus.resolved else None,
             timeline=[TimelineEntry(at=now, what=f"opened ({status.value})" + (f" from alert {alert_id}" if alert_id else ""),

@@ -244,3 +244,15 @@ def test_each_thread_gets_one_follow_up_per_status(crisis_client: TestClient) ->
     resolved = c.get(f"/v1/incidents/{inc['id']}").json()
     again = c.patch(f"/v1/incidents/{inc['id']}", json={"status": "resolved"}).json()
     assert again["resolved_at"] == resolved["resolved_at"] and len(again["follow_ups"]) == 3
+
+
+def test_an_incident_titled_in_both_languages_links_and_speaks_both(crisis_client: TestClient) -> None:
+    c = crisis_client
+    inc = c.post("/v1/incidents", json={"title": "promo code failure", "titles": {"id": "kode promo tidak berlaku"},
+                                        "issue_types": ["billing_error", "service_outage", "refund_request"]}).json()  # fmt: skip
+    assert inc["titles"] == {"id": "kode promo tidak berlaku"}
+    d = c.post("/v1/drafts", json={"complaint": {"text": "kode promo kedai nusa tidak berlaku, gak bisa dipakai", "channel": "chat"}}).json()
+    assert d["incident_id"] == inc["id"], d["classification"]
+    assert any("kode promo tidak berlaku" in v["text"] for v in d["variants"]), [v["text"] for v in d["variants"]]
+    assert c.patch(f"/v1/incidents/{inc['id']}", json={"titles": {"xx": "nope"}}).status_code == 422
+    c.patch(f"/v1/incidents/{inc['id']}", json={"status": "resolved"})

@@ -72,3 +72,9 @@ def test_commitments_are_found_and_kept_by_an_approved_follow_up() -> None:
     ]
     rows = ledger(CRISIS, drafts)
     assert [(r["draft_id"], r["kept"], r["kept_by"]) for r in rows] == [("d1", True, "d4"), ("d2", False, None)]
+
+
+def test_each_language_gets_the_incidents_title_in_that_language() -> None:
+    inc = incident(title="checkout outage", titles={"id": "gangguan pembayaran"})
+    assert all("kendala gangguan pembayaran" in t for t in follow_up_texts(CRISIS, inc, Language.id, Channel.twitter))
+    assert all("the checkout outage" in t for t in follow_up_texts(CRISIS, inc, Language.en, Channel.twitter))
