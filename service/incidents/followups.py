@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from service import language as lang_detect
 from service.drafting.compose import _lower_first, _you
+from service.drafting.compose import _title as compose_title
 from service.drafting.context import DraftContext
 from service.drafting.context import Incident as IncidentContext
 from service.drafting.pipeline import DraftingPipeline
@@ -24,6 +25,7 @@ from service.models import (
 )  # fmt: skip
 
 GENERATOR = "crisis"
+REPLIED = (DraftStatus.approved, DraftStatus.sent)  # a draft whose thread received the reply
 
 
 def _sentences(parts: list[str], fill: dict[str, str]) -> str:
@@ -39,7 +41,7 @@ def _sentences(parts: list[str], fill: dict[str, str]) -> str:
 
 
 def _title(incident: Incident, lang: Language) -> str:
-    return _lower_first((incident.titles.get(lang) or incident.title).strip().rstrip("."))
+    return compose_title(incident.titles.get(lang) or incident.title)
 
 
 def _note(incident: Incident, lang: Language) -> str:
@@ -47,7 +49,8 @@ def _note(incident: Incident, lang: Language) -> str:
     return note if note and lang_detect.detect(note, default=lang) == lang else ""
 
 
-def context_with(draft_context: dict, incident: Incident) -> DraftContext:  # type: ignore[type-arg]
+def context_with(draft_context: dict | DraftContext, incident: Incident) -> DraftContext:  # type: ignore[type-arg]
+    """The context with the incident as drafts see it (title, titles, status, fault, public note)."""
     ctx = DraftContext.model_validate(draft_context)
     return ctx.model_copy(update={"incident": IncidentContext(
         id=incident.id, title=incident.title, titles=incident.titles, status=incident.status.value,
@@ -158,14 +161,13 @@ def commitments(crisis: CrisisFile, text: str, lang: Language) -> list[str]:
 def ledger(crisis: CrisisFile, drafts: list[Draft]) -> list[dict[str, object]]:
     """Each commitment made in an approved or sent reply of the incident, and whether it was kept: a
     follow-up to that thread was approved or sent."""
-    replied = (DraftStatus.approved, DraftStatus.sent)
     kept_by: dict[str, Draft] = {}
     for d in drafts:
-        if d.kind is DraftKind.follow_up and d.follows and d.status in replied:
+        if d.kind is DraftKind.follow_up and d.follows and d.status in REPLIED:
             kept_by.setdefault(d.follows, d)
     out: list[dict[str, object]] = []
     for d in drafts:
-        if d.kind is not DraftKind.reply or d.status not in replied or not d.review.final_text:
+        if d.kind is not DraftKind.reply or d.status not in REPLIED or not d.review.final_text:
             continue
         made_at = d.review.approvals[-1].at if d.review.approvals else d.created_at
         for sentence in commitments(crisis, d.review.final_text, d.classification.language):

@@ -14,10 +14,10 @@ from typing import Any
 
 from service.errors import IncidentNotFound
 from service.incidents import followups
+from service.incidents.followups import REPLIED
 from service.incidents.models import CrisisFile
 from service.models import Draft, DraftKind, DraftStatus
 
-REPLIED = (DraftStatus.approved, DraftStatus.sent)
 
 
 def _minutes(a: datetime | None, b: datetime | None) -> float | None:

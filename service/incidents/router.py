@@ -17,6 +17,7 @@ from service.incidents.schemas import (
     SignalRead,
 )  # fmt: skip
 from service.incidents.service import CrisisService
+from service.review.service import ETAG_RE
 
 router = APIRouter(prefix="/v1", tags=["crisis"])
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='The incident version you saw, e.g. "2".')]
@@ -74,10 +75,10 @@ def change_incident(incident_id: str, body: IncidentPatch, crisis: CrisisDep, wh
         raise InvalidInput("send at least one of status, title, issue_types, at_fault, public_note, holding_statement")
     version = None
     if if_match is not None:
-        digits = if_match.strip().strip('W/').strip('"')
-        if not digits.isdigit():
+        m = ETAG_RE.match(if_match)
+        if not m:
             raise InvalidInput("If-Match must be an incident version such as '\"2\"'")
-        version = int(digits)
+        version = int(m.group(1))
     return _read(crisis, crisis.update(incident_id, who, changes=changes, if_match=version), response)
 
 

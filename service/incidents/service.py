@@ -21,10 +21,10 @@ from typing import Any
 from service import language as lang_detect
 from service.auth.keys import Principal, Role
 from service.drafting.context import DraftContext
-from service.drafting.context import Incident as IncidentContext
 from service.drafting.pipeline import DraftingPipeline, Understood
 from service.errors import AlertNotFound, Conflict, IncidentNotFound, InvalidInput, PreconditionFailed, ServiceError
 from service.incidents import followups
+from service.incidents.followups import REPLIED
 from service.incidents.linking import Linker, backfill
 from service.incidents.models import AlertRecord, CrisisFile, Incident, IncidentStatus, Signal, TimelineEntry
 from service.incidents.spikes import Alert, SignalEvent, SpikeDetector, SpikeSettings
@@ -33,7 +33,6 @@ from service.ports import Clock
 from service.review.audit import AuditEntry
 
 log = logging.getLogger(__name__)
-REPLIED = (DraftStatus.approved, DraftStatus.sent)
 CATCH_UP_MARGIN = timedelta(seconds=30)  # receipt times of concurrent writers may commit out of order
 FUTURE_SLACK = timedelta(minutes=5)  # clocks differ a little; a signal from further in the future is refused
 
@@ -249,10 +248,7 @@ class CrisisService:
         linked = self.link(u)
         if linked and context.incident is None:
             inc = linked[0]
-            context = context.model_copy(update={"incident": IncidentContext(
-                id=inc.id, title=inc.title, titles=inc.titles, status=inc.status.value, at_fault=inc.at_fault,
-                public_note=inc.public_note,
-            )})  # fmt: skip
+            context = followups.context_with(context, inc)
             if inc.at_fault and context.at_fault is None:
                 u = Understood(u.complaint, context, u.redacted, u.embedding,
                                u.classification.model_copy(update={"at_fault": True, "cause": Cause.our_error}))  # fmt: skip
