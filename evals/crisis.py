@@ -161,16 +161,21 @@ def score(scenario: Scenario, alerts: list[Alert], *, big_per_hour: float = 20.0
                 best = k
         owner.append(best)
     per = []
+    at = {e.id: e.at for e in scenario.events}
     for k, inc in enumerate(scenario.incidents):
         first = min((a.detected_at for a, o in zip(alerts, owner, strict=True) if o == k), default=None)
         delay = (first - inc["start"]).total_seconds() / 60 if first else None
         # when the incident reaches big_per_hour (its start, unless it ramps up to it)
         a, b, span = inc["rate"]
         big_after = 0.0 if a >= big_per_hour or b <= a else min(1.0, (big_per_hour - a) / (b - a)) * span * 60
+        big_from = inc["start"] + timedelta(minutes=big_after)
+        # complaints in the 15 minutes after it reaches big_per_hour: a Poisson stream of 20 an hour brings
+        # two or fewer in one incident of eight, and one complaint is no evidence of anything
+        early = sum(1 for i in inc["event_ids"] if big_from <= at[i] <= big_from + within)
         per.append({"kind": inc["kind"], "issue_type": inc["issue_type"], "start": inc["start"].isoformat(),
                     "complaints": len(inc["event_ids"]), "peak_per_hour": inc["peak_per_hour"],
                     "detected": first is not None, "delay_minutes": round(delay, 1) if delay is not None else None,
-                    "minutes_to_big_rate": round(big_after, 1),
+                    "minutes_to_big_rate": round(big_after, 1), "complaints_in_first_15_min": early,
                     "delay_after_big_rate": round(max(0.0, delay - big_after), 1) if delay is not None else None})  # fmt: skip
     big = [p for p in per if p["peak_per_hour"] >= big_per_hour]
     delays = [p["delay_minutes"] for p in big if p["delay_minutes"] is not None]
@@ -185,6 +190,9 @@ def score(scenario: Scenario, alerts: list[Alert], *, big_per_hour: float = 20.0
         "delay_minutes_worst_big": max(delays) if len(delays) == len(big) and delays else None,
         "big_detected_within_15_min_of_big_rate": sum(1 for d in after if d <= limit),
         "delay_after_big_rate_worst": max(after) if len(after) == len(big) and after else None,
+        "big_with_3_in_first_15_min": sum(1 for p in big if p["complaints_in_first_15_min"] >= 3),
+        "of_those_detected_within_15_min": sum(1 for p in big if p["complaints_in_first_15_min"] >= 3
+                                               and p["delay_after_big_rate"] is not None and p["delay_after_big_rate"] <= limit),
         "false_alerts": len(false), "false_alerts_per_week": round(len(false) / scenario.weeks, 2),
     }  # fmt: skip
     return CrisisResult(summary=summary, per_incident=per, false_alerts=false)

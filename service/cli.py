@@ -454,7 +454,8 @@ def eval_crisis(
                f"median delay {s['delay_minutes_median_big']} min, worst {s['delay_minutes_worst_big']} min; "
                f"within 15 min of reaching 20/h (a ramp reaches it later): {s['big_detected_within_15_min_of_big_rate']} "
                f"of {s['big_incidents']}, worst {s['delay_after_big_rate_worst']} min; "
-               f"false alerts {s['false_alerts']} ({s['false_alerts_per_week']} a week)")  # fmt: skip
+               f"of those with 3+ complaints in that first 15 min: {s['of_those_detected_within_15_min']} "
+               f"of {s['big_with_3_in_first_15_min']}; false alerts {s['false_alerts']} ({s['false_alerts_per_week']} a week)")  # fmt: skip
     for a in result.false_alerts[:5]:
         typer.echo(f"  false alert {a.detected_at:%a %H:%M} {a.issue_type} count {a.count} vs {a.baseline}: {a.samples[-1][:80]!r}")
     crisis_file = load_crisis(settings.knowledge.dir / "crisis.yaml")
