@@ -280,7 +280,7 @@ def service_replay(
     """Injected incident ``k`` with the background around it, through the real service: every complaint is
     drafted (classified by the pack's model, linked by the service) and its reply approved as drafted (by
     two reviewers where the tier says so); a comms lead opens the incident from its first alert ``react``
-    later, and the incident
+    later (and attaches the later alerts about it), and the incident
     is resolved ``resolve_after`` its end, which prepares the follow-ups. Scores the links against the
     truth and the follow-up coverage (linked threads that got a reply, and then a follow-up draft)."""
     from service.auth.keys import Principal, Role
@@ -300,15 +300,18 @@ def service_replay(
     draft_of: dict[str, str] = {}
     for e in events:
         clock.at = e.at
-        if incident is None:
-            # the lead opens the incident from the first alert that is about it (samples mostly its complaints)
-            ours = [a for a in crisis.alerts(since=start) if a.detected_at + react <= e.at and a.incident_id is None
-                    and sum(any(x.startswith(t) for t in texts) for x in a.samples) * 2 >= len(a.samples)]  # fmt: skip
-            if ours:
-                opened_from = min(ours, key=lambda a: a.detected_at)
+        # the lead opens the incident from the first alert that is about it (samples mostly its complaints),
+        # and attaches the later ones about it that no incident has (the same story in the other language)
+        ours = [a for a in crisis.alerts(since=start) if a.detected_at + react <= e.at and a.incident_id is None
+                and sum(any(x.startswith(t) for t in texts) for x in a.samples) * 2 >= len(a.samples)]  # fmt: skip
+        for a in sorted(ours, key=lambda a: a.detected_at):
+            if incident is None:
+                opened_from = a
                 incident = crisis.create(lead, title=inc["title"], issue_types=None, status=IncidentStatus.investigating,
                                          at_fault=inc["kind"] != "rumour_id", public_note=inc["note"],
-                                         holding_statement=None, alert_id=opened_from.id)  # fmt: skip
+                                         holding_statement=None, alert_id=a.id)  # fmt: skip
+            else:
+                incident = crisis.attach_alert(incident.id, lead, a.id)
         complaint = Complaint(text=e.text, channel=Channel(e.channel), public=e.channel in ("twitter", "instagram", "tiktok"))
         d = crisis.draft(complaint, DraftContext(), variants=1, actor="agent", role="agent", at=e.at)
         draft_of[e.id] = d.id

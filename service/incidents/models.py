@@ -70,6 +70,8 @@ class Incident(BaseModel):
     public_note: str | None = None
     holding_statement: str | None = None
     alert_id: str | None = None
+    alert_ids: list[str] = Field(default_factory=list, description="Every alert about it: the one it was opened from, "
+                                 "then those attached since (POST /v1/incidents/{id}/alerts).")  # fmt: skip
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None = None

@@ -1,4 +1,4 @@
-"""POST /v1/signals, GET /v1/alerts, /v1/incidents (create, change, read, report, recovery post)."""
+"""POST /v1/signals, GET /v1/alerts, /v1/incidents (create, change, read, attach an alert, report, recovery post)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from service.drafting.schemas import DraftRead
 from service.errors import InvalidInput
 from service.incidents.models import Incident
 from service.incidents.schemas import (
-    AlertPage, AlertRead, IncidentCreate, IncidentPage, IncidentPatch, IncidentRead, RecoveryRequest, SignalCreate,
+    AlertAttach, AlertPage, AlertRead, IncidentCreate, IncidentPage, IncidentPatch, IncidentRead, RecoveryRequest, SignalCreate,
     SignalRead,
 )  # fmt: skip
 from service.incidents.service import CrisisService
@@ -80,6 +80,13 @@ def change_incident(incident_id: str, body: IncidentPatch, crisis: CrisisDep, wh
             raise InvalidInput("If-Match must be an incident version such as '\"2\"'")
         version = int(m.group(1))
     return _read(crisis, crisis.update(incident_id, who, changes=changes, if_match=version), response)
+
+
+@router.post("/incidents/{incident_id}/alerts", response_model=IncidentRead)
+def attach_alert(incident_id: str, body: AlertAttach, crisis: CrisisDep, who: ReviewerDep, response: Response) -> IncidentRead:
+    """Attach another alert about this open incident (the same story in another language, a second
+    wave): its complaints are linked and become references, and the recent complaints that match them too."""
+    return _read(crisis, crisis.attach_alert(incident_id, who, body.alert_id), response)
 
 
 @router.post("/incidents/{incident_id}/recovery-post", status_code=status.HTTP_201_CREATED, response_model=DraftRead)

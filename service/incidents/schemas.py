@@ -100,6 +100,11 @@ class IncidentPatch(BaseModel):
         return self
 
 
+class AlertAttach(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    alert_id: str = Field(description="An alert about this incident: its complaints are linked and become references.")
+
+
 class IncidentRead(Incident):
     linked_count: int = Field(description="Complaints linked to the incident (drafted or only recorded).")
 

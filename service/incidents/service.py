@@ -160,9 +160,10 @@ class CrisisService:
     def _references(self, incident: Incident) -> list[list[float]]:
         texts = [t for t in (incident.title, *incident.titles.values(), incident.public_note) if t]
         refs = list(self.pipeline.embedder.embed(texts)) if texts else []
-        alert = self.store.get_alert(incident.alert_id) if incident.alert_id else None
-        if alert is not None and alert.event_ids:
-            refs += [s.embedding for s in self.store.signals_by_id(alert.event_ids) if s.embedding]
+        for alert_id in dict.fromkeys([incident.alert_id, *incident.alert_ids]):
+            alert = self.store.get_alert(alert_id) if alert_id else None
+            if alert is not None and alert.event_ids:
+                refs += [s.embedding for s in self.store.signals_by_id(alert.event_ids) if s.embedding]
         return refs
 
     def _ready(self) -> tuple[SpikeDetector, Linker]:
@@ -300,22 +301,11 @@ class CrisisService:
         titles: dict[Any, str] | None = None,
     ) -> Incident:  # fmt: skip
         who.require(Role.reviewer)
-        alert = None
-        if alert_id is not None:
-            alert = self.store.get_alert(alert_id)
-            if alert is None:
-                raise AlertNotFound(f"no alert with id {alert_id!r}")
-            owner = self.store.get_incident(alert.incident_id) if alert.incident_id else None
-            if owner is not None and owner.open:
-                raise Conflict(f"alert {alert_id} already belongs to open incident {owner.id}", incident_id=owner.id)
+        alert = self._free_alert(alert_id) if alert_id is not None else None
         if not issue_types:
             if alert is None:
                 raise InvalidInput("give issue_types (or alert_id, to take them from the alert)")
-            # the issue types of at least a quarter of the alert's complaints: a burst about one problem is
-            # often split between types by the classifier ("checkout fails": outage or billing)
-            types = [s.issue_type for s in self.store.signals_by_id(alert.event_ids)] or [alert.issue_type]
-            issue_types = [t for t in dict.fromkeys([alert.issue_type, *types]) if types.count(t) * 4 >= len(types)]
-            issue_types = issue_types or [alert.issue_type]
+            issue_types = self._alert_types(alert)
         self._check_types(issue_types)
         title = title or (alert.topic if alert and alert.topic else None)
         if not title:
@@ -325,7 +315,7 @@ class CrisisService:
             id=uuid.uuid4().hex[:12], title=title, titles=titles or {}, issue_types=list(dict.fromkeys(issue_types)),
             status=status,
             at_fault=at_fault, public_note=public_note, holding_statement=holding_statement, alert_id=alert_id,
-            created_at=now, updated_at=now, resolved_at=now if status is IncidentStatus.resolved else None,
+            alert_ids=[alert_id] if alert_id else [], created_at=now, updated_at=now, resolved_at=now if status is IncidentStatus.resolved else None,
             timeline=[TimelineEntry(at=now, what=f"opened ({status.value})" + (f" from alert {alert_id}" if alert_id else ""),
                                     actor=who.actor)],
         )  # fmt: skip
@@ -336,6 +326,45 @@ class CrisisService:
             with self._lock:
                 self._ready()  # opens it in the linker
                 self._backfill(incident)
+        return incident
+
+    def _free_alert(self, alert_id: str) -> AlertRecord:
+        """The alert, unless it is unknown (404) or already belongs to an open incident (409)."""
+        alert = self.store.get_alert(alert_id)
+        if alert is None:
+            raise AlertNotFound(f"no alert with id {alert_id!r}")
+        owner = self.store.get_incident(alert.incident_id) if alert.incident_id else None
+        if owner is not None and owner.open:
+            raise Conflict(f"alert {alert_id} already belongs to open incident {owner.id}", incident_id=owner.id)
+        return alert
+
+    def _alert_types(self, alert: AlertRecord) -> list[str]:
+        """The issue types of at least a quarter of the alert's complaints: a burst about one problem is
+        often split between types by the classifier ("checkout fails": outage or billing)."""
+        types = [s.issue_type for s in self.store.signals_by_id(alert.event_ids)] or [alert.issue_type]
+        return [t for t in dict.fromkeys([alert.issue_type, *types]) if types.count(t) * 4 >= len(types)] or [alert.issue_type]
+
+    def attach_alert(self, incident_id: str, who: Principal, alert_id: str) -> Incident:
+        """Another alert about an open incident (the same story in another language or wording, a second
+        wave): its complaints become references, its issue types the incident's, and the complaints of the
+        lookback that match are linked."""
+        who.require(Role.reviewer)
+        incident = self.get(incident_id)
+        if not incident.open:
+            raise Conflict(f"incident {incident_id} is resolved; open a new incident from the alert", incident_id=incident_id)
+        if alert_id in incident.alert_ids:
+            return incident
+        alert = self._free_alert(alert_id)
+        now = self.clock.now()
+        entry = TimelineEntry(at=now, what=f"alert {alert_id} attached", actor=who.actor)
+        incident = self._amend(incident_id, lambda i: {
+            "alert_ids": [*i.alert_ids, alert_id], "issue_types": list(dict.fromkeys([*i.issue_types, *self._alert_types(alert)])),
+            "timeline": [*i.timeline, entry], "updated_at": now,
+        })  # fmt: skip
+        self.store.set_alert_incident(alert_id, incident.id)
+        with self._lock:
+            self._ready()  # reopens it in the linker with the alert's complaints as references
+            self._backfill(incident)
         return incident
 
     def _backfill(self, incident: Incident) -> None:

@@ -256,3 +256,47 @@ def test_an_incident_titled_in_both_languages_links_and_speaks_both(crisis_clien
     assert any("kode promo tidak berlaku" in v["text"] for v in d["variants"]), [v["text"] for v in d["variants"]]
     assert c.patch(f"/v1/incidents/{inc['id']}", json={"titles": {"xx": "nope"}}).status_code == 422
     c.patch(f"/v1/incidents/{inc['id']}", json={"status": "resolved"})
+
+
+def test_a_second_alert_about_the_story_is_attached_and_its_complaints_linked(crisis_client: TestClient) -> None:
+    """The same rumour alerted twice, once in English and once in Indonesian: the incident opened from the
+    first takes the second, links its complaints and from then on links complaints worded like them."""
+    from service.incidents.models import AlertRecord
+
+    c = crisis_client
+    store = c.app.state.services.store  # type: ignore[attr-defined]
+    t1 = datetime.now(UTC) - timedelta(hours=10)  # the backfill looks 24 hours back from the newest signal
+    english = ["is it true kedai nusa sells fake eggs? saw a video", "kedai nusa fake eggs video going viral, is it real?"]
+    indonesian = ["beneran kedai nusa jual telur palsu? videonya viral", "katanya telur di kedai nusa palsu ya, heboh di tiktok"]
+    # hours apart: recorded, not a spike; the two alerts are written as the detector would store them
+    ids = [signal(c, text, t1 + timedelta(hours=2 * i), "tiktok")["id"] for i, text in enumerate(english + indonesian)]
+
+    def alert(name: str, events: list[str], texts: list[str]) -> str:
+        at = t1 + timedelta(hours=8)
+        store.add_alert(AlertRecord(id=name, issue_type="misinformation", topic=texts[-1], window_start=at - timedelta(minutes=15),
+                                    detected_at=at, count=len(events), baseline=0.01, p_value=1e-5, samples=texts, event_ids=events))  # fmt: skip
+        return name
+
+    first, second = alert("rumour-en", ids[:2], english), alert("rumour-id", ids[2:], indonesian)
+    lead = reviewer(c, "lead-2")
+    inc = c.post("/v1/incidents", headers=lead, json={"title": "fake egg rumour", "alert_id": first, "issue_types": ["misinformation"]}).json()
+    assert inc["alert_ids"] == [first] and inc["linked_count"] == 2, inc
+    r = c.post(f"/v1/incidents/{inc['id']}/alerts", headers=lead, json={"alert_id": second})
+    assert r.status_code == 200, r.text
+    joined = r.json()
+    assert joined["alert_ids"] == [first, second] and joined["linked_count"] == 4
+    assert joined["version"] == inc["version"] + 1 and "alert rumour-id attached" in joined["timeline"][-1]["what"]
+    assert {a["id"]: a["incident_id"] for a in c.get("/v1/alerts").json()["items"]}[second] == inc["id"]
+    assert c.post(f"/v1/incidents/{inc['id']}/alerts", headers=lead, json={"alert_id": second}).json()["version"] == joined["version"]
+    d = c.post("/v1/drafts", json={"complaint": {"text": "beneran kedai nusa jual telur palsu? serem", "channel": "tiktok"}}).json()
+    assert d["incident_id"] == inc["id"], d["classification"]
+
+    other = c.post("/v1/incidents", headers=lead, json={"title": "another", "issue_types": ["misinformation"]}).json()
+    taken = c.post(f"/v1/incidents/{other['id']}/alerts", headers=lead, json={"alert_id": second})
+    assert taken.status_code == 409 and inc["id"] in taken.json()["detail"]
+    assert c.post(f"/v1/incidents/{other['id']}/alerts", headers=lead, json={"alert_id": "nope"}).status_code == 404
+    assert c.post(f"/v1/incidents/{other['id']}/alerts", headers=lead, json={}).status_code == 422
+    for ident in (inc["id"], other["id"]):
+        c.patch(f"/v1/incidents/{ident}", headers=lead, json={"status": "resolved"})
+    closed = c.post(f"/v1/incidents/{inc['id']}/alerts", headers=lead, json={"alert_id": "rumour-x"})
+    assert closed.status_code == 409 and "resolved" in closed.json()["detail"]
