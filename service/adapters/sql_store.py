@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, Float, Integer, String, Text, create_engine, event, func, select, text, update,
+    JSON, Boolean, DateTime, Float, Integer, String, Text, create_engine, event, func, or_, select, text, update,
 )  # fmt: skip
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -401,9 +401,20 @@ class SqlStore:
             row = s.get(AlertRow, alert_id)
         return AlertRecord.model_validate({**row.payload, "incident_id": row.incident_id}) if row else None
 
-    def set_alert_incident(self, alert_id: str, incident_id: str) -> None:
+    def claim_alert(self, alert_id: str, incident_id: str) -> bool:
+        """Give the alert to the incident unless another open incident has it: one compare-and-set, so two
+        requests cannot both take one alert. True when the incident has it now."""
+        resolved = select(IncidentRow.id).where(IncidentRow.status == "resolved")
+        free = or_(AlertRow.incident_id.is_(None), AlertRow.incident_id == incident_id, AlertRow.incident_id.in_(resolved))
         with self._tx() as s:
-            s.execute(update(AlertRow).where(AlertRow.id == alert_id).values(incident_id=incident_id))
+            result = s.execute(update(AlertRow).where(AlertRow.id == alert_id, free).values(incident_id=incident_id))
+        return bool(result.rowcount)
+
+    def release_alert(self, alert_id: str, incident_id: str, previous: str | None) -> None:
+        """Undo a claim that the incident could not record (it was resolved meanwhile)."""
+        with self._tx() as s:
+            s.execute(update(AlertRow).where(AlertRow.id == alert_id, AlertRow.incident_id == incident_id)
+                      .values(incident_id=previous))  # fmt: skip
 
     def alerts(self, *, since: datetime | None = None, limit: int = 100) -> list[AlertRecord]:
         with self._read() as s:

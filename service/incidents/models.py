@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from service.errors import PackInvalid
 from service.knowledge.pack import Patterns
@@ -79,6 +79,13 @@ class Incident(BaseModel):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     follow_ups: list[str] = Field(default_factory=list, description="Ids of the follow-up drafts prepared.")
     recovery_posts: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _opening_alert_listed(self) -> Incident:
+        # incidents stored before alert_ids existed name only the alert they were opened from
+        if self.alert_id and self.alert_id not in self.alert_ids:
+            self.alert_ids.insert(0, self.alert_id)
+        return self
 
     @property
     def open(self) -> bool:

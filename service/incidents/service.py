@@ -319,24 +319,39 @@ class CrisisService:
             timeline=[TimelineEntry(at=now, what=f"opened ({status.value})" + (f" from alert {alert_id}" if alert_id else ""),
                                     actor=who.actor)],
         )  # fmt: skip
-        self.store.add_incident(incident)
-        if alert_id:
-            self.store.set_alert_incident(alert_id, incident.id)
+        if alert is not None:
+            self._claim(alert, incident.id)
+        try:
+            self.store.add_incident(incident)
+        except Exception:
+            if alert is not None:
+                self.store.release_alert(alert.id, incident.id, alert.incident_id)
+            raise
         if incident.open:
             with self._lock:
                 self._ready()  # opens it in the linker
                 self._backfill(incident)
         return incident
 
-    def _free_alert(self, alert_id: str) -> AlertRecord:
-        """The alert, unless it is unknown (404) or already belongs to an open incident (409)."""
+    def _free_alert(self, alert_id: str, incident_id: str | None = None) -> AlertRecord:
+        """The alert, unless it is unknown (404) or belongs to an open incident other than this one (409)."""
         alert = self.store.get_alert(alert_id)
         if alert is None:
             raise AlertNotFound(f"no alert with id {alert_id!r}")
-        owner = self.store.get_incident(alert.incident_id) if alert.incident_id else None
-        if owner is not None and owner.open:
-            raise Conflict(f"alert {alert_id} already belongs to open incident {owner.id}", incident_id=owner.id)
+        self._check_owner(alert, incident_id)
         return alert
+
+    def _check_owner(self, alert: AlertRecord, incident_id: str | None) -> None:
+        owner = self.store.get_incident(alert.incident_id) if alert.incident_id and alert.incident_id != incident_id else None
+        if owner is not None and owner.open:
+            raise Conflict(f"alert {alert.id} already belongs to open incident {owner.id}", incident_id=owner.id)
+
+    def _claim(self, alert: AlertRecord, incident_id: str) -> None:
+        """Take the alert for the incident, in one compare-and-set (two requests cannot both take it)."""
+        if not self.store.claim_alert(alert.id, incident_id):
+            current = self.store.get_alert(alert.id) or alert
+            self._check_owner(current, incident_id)
+            raise Conflict(f"alert {alert.id} was just taken by another incident; reload the alerts")
 
     def _alert_types(self, alert: AlertRecord) -> list[str]:
         """The issue types of at least a quarter of the alert's complaints: a burst about one problem is
@@ -347,25 +362,46 @@ class CrisisService:
     def attach_alert(self, incident_id: str, who: Principal, alert_id: str) -> Incident:
         """Another alert about an open incident (the same story in another language or wording, a second
         wave): its complaints become references, its issue types the incident's, and the complaints of the
-        lookback that match are linked."""
+        lookback (24 h) that match are linked, its own among them."""
         who.require(Role.reviewer)
         incident = self.get(incident_id)
-        if not incident.open:
-            raise Conflict(f"incident {incident_id} is resolved; open a new incident from the alert", incident_id=incident_id)
         if alert_id in incident.alert_ids:
             return incident
-        alert = self._free_alert(alert_id)
-        now = self.clock.now()
-        entry = TimelineEntry(at=now, what=f"alert {alert_id} attached", actor=who.actor)
-        incident = self._amend(incident_id, lambda i: {
-            "alert_ids": [*i.alert_ids, alert_id], "issue_types": list(dict.fromkeys([*i.issue_types, *self._alert_types(alert)])),
-            "timeline": [*i.timeline, entry], "updated_at": now,
-        })  # fmt: skip
-        self.store.set_alert_incident(alert_id, incident.id)
+        if not incident.open:
+            raise Conflict(f"incident {incident_id} is resolved; open a new incident from the alert", incident_id=incident_id)
+        alert = self._free_alert(alert_id, incident_id)
+        self._claim(alert, incident_id)
+        try:
+            incident = self._record_attached(incident_id, alert, who)
+        except Exception:
+            self.store.release_alert(alert_id, incident_id, alert.incident_id)
+            raise
         with self._lock:
             self._ready()  # reopens it in the linker with the alert's complaints as references
             self._backfill(incident)
         return incident
+
+    def _record_attached(self, incident_id: str, alert: AlertRecord, who: Principal) -> Incident:
+        """Add the (claimed) alert to the incident's latest version; the checks run again on each try."""
+        for _ in range(5):
+            current = self.get(incident_id)
+            if alert.id in current.alert_ids:
+                return current
+            if not current.open:
+                raise Conflict(f"incident {incident_id} was resolved meanwhile; open a new incident from the alert",
+                               incident_id=incident_id)  # fmt: skip
+            now = self.clock.now()
+            new = current.model_copy(update={
+                "alert_ids": [*current.alert_ids, alert.id], "updated_at": now, "version": current.version + 1,
+                "issue_types": list(dict.fromkeys([*current.issue_types, *self._alert_types(alert)])),
+                "timeline": [*current.timeline, TimelineEntry(at=now, what=f"alert {alert.id} attached", actor=who.actor)],
+            })  # fmt: skip
+            try:
+                self.store.save_incident(new, expected_version=current.version)
+                return new
+            except Conflict:
+                continue
+        raise Conflict("the incident keeps changing; try attaching the alert again", incident_id=incident_id)
 
     def _backfill(self, incident: Incident) -> None:
         """Link the earlier unlinked complaints of the last lookback hours, and their drafts."""

@@ -139,11 +139,17 @@ def test_signals_alerts_and_incidents(store: SqlStore) -> None:
     inc = Incident(id="i1", title="checkout outage", issue_types=["service_outage"], status=IncidentStatus.investigating,
                    created_at=T0, updated_at=T0)  # fmt: skip
     store.add_incident(inc)
-    store.set_alert_incident("a1", "i1")
+    assert store.claim_alert("a1", "i1") and store.claim_alert("a1", "i1")  # taking it again is fine
+    other = inc.model_copy(update={"id": "i2"})
+    store.add_incident(other)
+    assert not store.claim_alert("a1", "i2")  # i1 is open and has it
     store.link_signals("i1", {"s0": 0.9, "s2": 0.7})
     assert store.get_alert("a1").incident_id == "i1" and store.count_linked("i1") == 2  # type: ignore[union-attr]
     assert [s.id for s in store.signals(incident_id="i1")] == ["s0", "s2"]
     store.save_incident(inc.model_copy(update={"status": IncidentStatus.resolved, "version": 2}), expected_version=1)
+    assert store.claim_alert("a1", "i2") and store.get_alert("a1").incident_id == "i2"  # type: ignore[union-attr]
+    store.release_alert("a1", "i2", "i1")
+    assert store.get_alert("a1").incident_id == "i1"  # type: ignore[union-attr]
     with pytest.raises(Conflict):
         store.save_incident(inc.model_copy(update={"version": 2}), expected_version=1)
-    assert store.incidents(open_only=True) == [] and store.get_incident("i1").status is IncidentStatus.resolved  # type: ignore[union-attr]
+    assert [i.id for i in store.incidents(open_only=True)] == ["i2"] and store.get_incident("i1").status is IncidentStatus.resolved  # type: ignore[union-attr]

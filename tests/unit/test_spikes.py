@@ -126,3 +126,33 @@ def test_yesterdays_burst_does_not_make_todays_look_normal() -> None:
     alerts = run(background() + yesterday + today)
     assert [a.detected_at.date() for a in alerts] == [(T0 + timedelta(days=1)).date(), (T0 + timedelta(days=2)).date()]
     assert alerts[1].event_ids == ["today-0", "today-1"] and alerts[1].baseline < 0.03
+
+
+def _sustained(days: int = 5) -> list[SignalEvent]:
+    """The background, then from day 1 outage complaints every 3 minutes (20 an hour) for good, worded
+    alike: a rise that lasts."""
+    rise = [SignalEvent(at=T0 + timedelta(days=1, minutes=3 * i), issue_type="service_outage", text=f"app down again {i}",
+                        id=f"r-{i}", embedding=(0.0, 0.0, 0.0, 1.0)) for i in range((days - 1) * 24 * 20)]  # fmt: skip
+    return sorted(background(days) + rise, key=lambda e: e.at)
+
+
+def test_a_rise_that_lasts_becomes_the_new_normal() -> None:
+    # Its complaints are a burst at first (left out of the baseline); when it alerts again after the
+    # cooldown it is the new normal, and it stops alerting.
+    alerts = run(_sustained())
+    assert 1 <= len(alerts) <= 3, [(a.detected_at, a.count, a.baseline) for a in alerts]
+    assert max(a.detected_at for a in alerts) < T0 + timedelta(days=1, hours=8)
+
+
+def test_a_detector_rebuilt_from_the_recent_stream_finds_the_same_alerts() -> None:
+    # The service rebuilds its detector from the last two baselines of stored signals (after a restart,
+    # in every worker): from then on it must raise the alerts the live one raises, with the same ids.
+    spec = SpikeSettings()
+    events = _sustained(6) + burst(T0 + timedelta(days=5, hours=10), 6, timedelta(minutes=2), issue="billing_error",
+                                   vec=(0.0, 1.0, -1.0, 0.0))  # fmt: skip
+    events.sort(key=lambda e: e.at)
+    rebuilt_at = T0 + timedelta(days=5, hours=6)
+    live = [a for a in run(events, spec) if a.detected_at > rebuilt_at]
+    since = rebuilt_at - 2 * (spec.baseline + spec.window)
+    rebuilt = [a for a in run([e for e in events if e.at >= since], spec) if a.detected_at > rebuilt_at]
+    assert live and [a.id for a in rebuilt] == [a.id for a in live]
