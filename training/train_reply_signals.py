@@ -12,14 +12,16 @@ replies (half of brand-replies-twitter, when --data has it; the other half joins
 
     .venv/bin/python training/train_reply_signals.py [--data ../shared/data]
 
-writes service/tone/models/reply-signals-en-v2 and reply-signals-id-v2 (.npz weights, .json figures and sources).
+writes service/tone/models/reply-signals-en-v2 and reply-signals-id-v3 (.npz weights, .json figures and sources).
 
 Data:
 - training/data/replies.en.train.v1.jsonl (484) and replies.id.train.v1.jsonl (514): agents' replies to
   complaints for Kedai Nusa and five other fictional brands, labelled with the criteria each breaks,
   written for this project (MIT), independently of the evaluation sets in evals/datasets/tone/.
-- training/data/hostility.id.train.v1.jsonl (300) and v2 (400): Indonesian replies, hostile or calm
-  (MIT, ours), written independently of evals/datasets/tone/hostility.id.v1.
+- training/data/hostility.id.train.v1.jsonl (300), v2 (400) and v3 (400): Indonesian replies, hostile or
+  calm (MIT, ours), written independently of evals/datasets/tone/hostility.id.v1, v2 and v3. v3 is mostly
+  hostility dressed in courtesy (condescension, passive-aggressive thanks, veiled blame and threats) and
+  firm but respectful near-misses.
 - The sample pack's approved replies and playbook blocks (knowledge/), good by definition.
 - brand-replies-twitter (IBM twitter-customer-care-document-prediction, EMNLP 2020, Apache-2.0): real
   agents' replies, English only, read from --data and never copied; optional.
@@ -54,8 +56,11 @@ CRITERIA = {  # criterion -> signal name
 BLENDS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8)
 MAX_AGENT_FLAGS = 0.005
 # en v2: ordinary tweets and requests from the public corpora joined as negatives (v1 flagged many of them);
-# id v2: 400 more hostile-or-calm replies (hostility.id.train.v2)
-VERSIONS = {"en": "v2", "id": "v2"}
+# id v2: 400 more hostile-or-calm replies (hostility.id.train.v2); id v3: 400 more, mostly polite-looking
+# contempt and respectful near-misses (hostility.id.train.v3)
+VERSIONS = {"en": "v2", "id": "v3"}
+HOSTILITY_ID = ("hostility.id.train.v1.jsonl", "hostility.id.train.v2.jsonl", "hostility.id.train.v3.jsonl")
+HOSTILITY_ONLY = {"hostility.id.train.v3.jsonl"}  # every row of these trains the hostility signal alone
 MAX_OWN_FLAGS = 0.005  # of the composer's sentences and approved replies, held out; revision replaces the rest
 
 
@@ -93,12 +98,16 @@ def train_language(
     rows = read_jsonl(HERE / f"replies.{language}.train.v1.jsonl")
     texts = [r["text"] for r in rows]
     fails = [set(r["fail"]) for r in rows]
+    hostility_only = [False] * len(rows)
     if language == "id":  # the hostile-or-calm sets: hostility labels only
-        extra = [r for f in ("hostility.id.train.v1.jsonl", "hostility.id.train.v2.jsonl") for r in read_jsonl(HERE / f)]
-        texts += [r["text"] for r in extra]
-        fails += [{"no_hostility"} if r["label"] == "hostile" else set() for r in extra]
-    # A hostile reply from those sets may break other criteria too, unlabelled: it trains hostility only.
-    hostility_only = [False] * len(rows) + [r["label"] == "hostile" for r in extra] if language == "id" else [False] * len(rows)
+        for f in HOSTILITY_ID:
+            extra = read_jsonl(HERE / f)
+            texts += [r["text"] for r in extra]
+            fails += [{"no_hostility"} if r["label"] == "hostile" else set() for r in extra]
+            # A hostile reply from those sets may break other criteria too, unlabelled: it trains hostility
+            # only. So do v3's calm replies: near-misses (firm declines, corrections, "our record shows it
+            # was delivered") that a reader may well take for blame or argument.
+            hostility_only += [r["label"] == "hostile" or f in HOSTILITY_ONLY for r in extra]
     own = list(dict.fromkeys(approved_replies(language) + pack_sentences(language)))
     train_agents = [t for i, t in enumerate(agents) if i % 2]
     held_agents = [t for i, t in enumerate(agents) if not i % 2]
