@@ -105,8 +105,8 @@ def train_language(
             texts += [r["text"] for r in extra]
             fails += [{"no_hostility"} if r["label"] == "hostile" else set() for r in extra]
             # A hostile reply from those sets may break other criteria too, unlabelled: it trains hostility
-            # only. So do v3's calm replies: near-misses (firm declines, corrections, "our record shows it
-            # was delivered") that a reader may well take for blame or argument.
+            # only. So do the calm replies of v3 and v4: near-misses (firm declines, corrections, "our record
+            # shows it was delivered") that a reader may well take for blame or argument.
             hostility_only += [r["label"] == "hostile" or f in HOSTILITY_ONLY for r in extra]
     own = list(dict.fromkeys(approved_replies(language) + pack_sentences(language)))
     train_agents = [t for i, t in enumerate(agents) if i % 2]

@@ -1,9 +1,10 @@
 """Train the learned tone signals the rubric uses where patterns cannot reach: impoliteness, hostility
 (offensive language) and sarcasm (irony) in English replies.
 
-Each signal is two logistic regressions blended, as the issue-type classifier is: one over the
+Each signal is two linear models blended, as the issue-type classifier is: one over the
 all-MiniLM-L6-v2 sentence embeddings, one over hashed character and word n-grams (no vocabulary to
-ship, so the artefact stays small). The blend weight and the decision threshold are chosen on held-out
+ship, so the artefact stays small). For offensive and irony they are logistic regressions; for
+politeness, ridge regressions on the raters' score over every request, scaled to a probability. The blend weight and the decision threshold are chosen on held-out
 data (the source's validation file; for politeness, 5-fold cross-validation on the Wikipedia requests
 with the Stack Exchange ones always in training), and the threshold is raised until unseen real agents'
 replies pass at least 99.5% of the time and unseen good English replies we wrote
@@ -16,8 +17,8 @@ writes service/tone/models/tone-signals-v3.npz (weights) and .json (sources, lic
 (v1 scored politeness by cross-validation over both sources together and did not check our replies.)
 
 Data (read from --data, never copied into the repo):
-- politeness: Stanford Politeness Corpus, Wikipedia and Stack Exchange requests (polite vs impolite
-  quartiles). Danescu-Niculescu-Mizil, Sudhof, Jurafsky, Leskovec, Potts (2013), "A computational
+- politeness: Stanford Politeness Corpus, Wikipedia and Stack Exchange requests (the raters' score of
+  every request; polite vs impolite quartiles for scaling, thresholds and figures). Danescu-Niculescu-Mizil, Sudhof, Jurafsky, Leskovec, Potts (2013), "A computational
   approach to politeness with application to social factors", ACL. Repository sudhof/politeness,
   Apache-2.0.
 - offensive: TweetEval, offensive task (OLID). Barbieri et al. (2020), "TweetEval: Unified benchmark and
@@ -38,7 +39,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 
 from service.adapters.embedder import OnnxEmbedder
 from service.tone.learned import HASH_FEATURES, MODEL_DIR, hashed_ngrams
@@ -67,9 +68,11 @@ class ScaledRidge:
 
     def __init__(self, x, score: np.ndarray, y: np.ndarray, alpha: float) -> None:  # type: ignore[no-untyped-def]
         ridge = Ridge(alpha=alpha).fit(x, score)
-        fitted = np.asarray(ridge.predict(x)).ravel()
+        # scaled on out-of-fold predictions: in sample, the n-gram ridge nearly memorises its targets and
+        # the scaling would come out far too confident
+        unseen = cross_val_predict(Ridge(alpha=alpha), x, score, cv=KFold(5, shuffle=True, random_state=0))
         known = y >= 0  # polite or impolite (neutral rows only teach the score)
-        platt = LogisticRegression(C=100.0, max_iter=1000).fit(fitted[known, None], y[known])
+        platt = LogisticRegression(C=100.0, max_iter=1000).fit(np.asarray(unseen).ravel()[known, None], y[known])
         a, c = float(platt.coef_[0][0]), float(platt.intercept_[0])
         self.coef_ = (a * np.asarray(ridge.coef_, dtype=np.float64))[None, :]
         self.intercept_ = np.asarray([a * float(ridge.intercept_) + c])
@@ -161,7 +164,7 @@ def main() -> None:
             # train, Wikipedia's polite and impolite ones are scored by 5-fold cross-validation
             se, wk = read_scored(d / "politeness/stack-exchange.dev.jsonl"), read_scored(d / "politeness/wikipedia.dev.jsonl")
             always = se + [r for r in wk if r[1] < 0]
-            polite_score = float(np.mean([r[2] for r in se + wk if r[1] == 0]))
+            polite_score = float(np.mean([r[2] for r in se if r[1] == 0]))  # Stack Exchange's: never scored
             good_rows = [(t, 0, polite_score) for t in good]  # known-good replies count as polite requests
             base = always + good_rows
             base_vecs = np.vstack([embed([t for t, _, _ in always]), extra[1]])

@@ -1,8 +1,9 @@
 """Learned tone signals: where patterns cannot reach (impoliteness, hostility, sarcasm phrased politely
 or without swear words), small models trained on public data score a reply.
 
-Each signal blends two logistic regressions, one over the sentence embedding and one over hashed
-character and word n-grams; its threshold was chosen on held-out data so that real agents' replies
+Each signal blends two linear models with a sigmoid (logistic regressions, or ridge regressions scaled
+to a probability), one over the sentence embedding and one over hashed character and word n-grams; its
+threshold was chosen on held-out data so that real agents' replies
 still pass (see training/train_tone_signals.py and the .json beside the weights).
 """
 
