@@ -149,17 +149,25 @@ class CrisisResult:
     false_alerts: list[Alert] = field(default_factory=list)
 
 
+def incident_of(scenario: Scenario) -> dict[str, int]:
+    """Event id -> the index of the injected incident it belongs to (background events are absent)."""
+    return {eid: k for k, inc in enumerate(scenario.incidents) for eid in inc["event_ids"]}
+
+
+def alert_owner(truth: dict[str, int], a: Alert) -> int | None:
+    """The injected incident an alert is about: the one that has at least half of its complaints."""
+    owners = [truth.get(i) for i in a.event_ids]
+    if not owners:
+        return None
+    best = max(set(owners), key=lambda k: (owners.count(k), k is not None))
+    return best if best is not None and owners.count(best) * 2 >= len(owners) else None
+
+
 def score(scenario: Scenario, alerts: list[Alert], *, big_per_hour: float = 20.0, within: timedelta = timedelta(minutes=15)) -> CrisisResult:
     """An alert belongs to an incident when at least half the complaints in its window are that
     incident's; any other alert is a false alert."""
-    owner: list[int | None] = []
-    for a in alerts:
-        best = None
-        for k, inc in enumerate(scenario.incidents):
-            share = sum(1 for i in a.event_ids if i in inc["event_ids"]) / max(1, len(a.event_ids))
-            if share >= 0.5:
-                best = k
-        owner.append(best)
+    truth = incident_of(scenario)
+    owner = [alert_owner(truth, a) for a in alerts]
     per = []
     at = {e.id: e.at for e in scenario.events}
     for k, inc in enumerate(scenario.incidents):
@@ -212,16 +220,11 @@ def simulate_linking(
     recall of the links, recall over the complaints of incidents that were opened."""
     linker = Linker(threshold, references, any_type_threshold)
     by_id = {e.id: e for e in scenario.events}
-    truth = {eid: k for k, inc in enumerate(scenario.incidents) for eid in inc["event_ids"]}
+    truth = incident_of(scenario)
     pending = sorted(alerts, key=lambda a: a.detected_at)
     opened: dict[str, dict[str, Any]] = {}  # incident id -> owner (injected index or None), close time
     links: dict[str, str] = {}  # event id -> incident id
     history: list[SignalEvent] = []
-
-    def owner_of(a: Alert) -> int | None:
-        owners = [truth.get(i) for i in a.event_ids]
-        best = max(set(owners), key=owners.count)
-        return best if owners.count(best) * 2 >= len(owners) else None
 
     def open_due(now: datetime) -> None:
         while pending and pending[0].detected_at + react <= now:
@@ -232,7 +235,7 @@ def simulate_linking(
             types = [by_id[i].issue_type for i in a.event_ids if i in by_id]
             issue_types = {t for t in set(types) if types.count(t) * 2 >= len(types)} or {a.issue_type}
             ident = f"I{len(opened)}"
-            k = owner_of(a)
+            k = alert_owner(truth, a)
             close = (scenario.incidents[k]["end"] + resolve_after) if k is not None else a.detected_at + react + timedelta(hours=2)
             opened[ident] = {"owner": k, "close": close}
             refs = [by_id[i].embedding for i in a.event_ids if i in by_id and by_id[i].embedding]

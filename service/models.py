@@ -64,6 +64,13 @@ class DraftStatus(StrEnum):
     sent = "sent"
 
 
+class IncidentStatus(StrEnum):
+    investigating = "investigating"
+    identified = "identified"
+    monitoring = "monitoring"
+    resolved = "resolved"
+
+
 class DraftKind(StrEnum):
     reply = "reply"  # a reply to a complaint
     follow_up = "follow_up"  # news about an incident, to a thread that already received a reply

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from service.errors import Conflict, StoreUnavailable
-from service.incidents.models import AlertRecord, Incident, Signal
+from service.incidents.models import AlertRecord, Incident, IncidentStatus, Signal
 from service.models import Draft, DraftStatus
 from service.review.audit import AuditEntry, AuditEvent, event_hash
 from service.review.queue import DraftFilter, DraftPage
@@ -137,6 +137,11 @@ def _utc(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _alert_record(row: AlertRow) -> AlertRecord:
+    """The stored alert, with the incident that has it now (kept in its own column, not the payload)."""
+    return AlertRecord.model_validate({**row.payload, "incident_id": row.incident_id})
 
 
 def _event(row: AuditRow) -> AuditEvent:
@@ -399,12 +404,12 @@ class SqlStore:
     def get_alert(self, alert_id: str) -> AlertRecord | None:
         with self._read() as s:
             row = s.get(AlertRow, alert_id)
-        return AlertRecord.model_validate({**row.payload, "incident_id": row.incident_id}) if row else None
+        return _alert_record(row) if row else None
 
     def claim_alert(self, alert_id: str, incident_id: str) -> bool:
         """Give the alert to the incident unless another open incident has it: one compare-and-set, so two
         requests cannot both take one alert. True when the incident has it now."""
-        resolved = select(IncidentRow.id).where(IncidentRow.status == "resolved")
+        resolved = select(IncidentRow.id).where(IncidentRow.status == IncidentStatus.resolved.value)
         free = or_(AlertRow.incident_id.is_(None), AlertRow.incident_id == incident_id, AlertRow.incident_id.in_(resolved))
         with self._tx() as s:
             result = s.execute(update(AlertRow).where(AlertRow.id == alert_id, free).values(incident_id=incident_id))
@@ -421,7 +426,7 @@ class SqlStore:
             q = select(AlertRow).order_by(AlertRow.detected_at.desc()).limit(limit)
             if since is not None:
                 q = q.where(AlertRow.detected_at >= _utc(since))
-            return [AlertRecord.model_validate({**r.payload, "incident_id": r.incident_id}) for r in s.scalars(q)]
+            return [_alert_record(r) for r in s.scalars(q)]
 
     def add_incident(self, incident: Incident) -> None:
         with self._tx() as s:
@@ -448,7 +453,7 @@ class SqlStore:
         with self._read() as s:
             q = select(IncidentRow).order_by(IncidentRow.created_at.desc())
             if open_only:
-                q = q.where(IncidentRow.status != "resolved")
+                q = q.where(IncidentRow.status != IncidentStatus.resolved.value)
             return [Incident.model_validate(r.payload) for r in s.scalars(q)]
 
     # ------------------------------------------------------------ keys

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service import privacy
-from service.models import Language
+from service.models import IncidentStatus, Language
 
 ORDER_RE = re.compile(r"\bKN-?\d{6}\b", re.IGNORECASE)
 HONORIFICS = frozenset(
@@ -32,15 +32,15 @@ class Incident(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str | None = None
     title: str | None = Field(default=None, max_length=300)
+    status: IncidentStatus = IncidentStatus.investigating
+    titles: dict[Language, str] = Field(default_factory=dict, description="The title in other languages.")
+    at_fault: bool = False
+    public_note: str | None = Field(default=None, max_length=2000)
 
     @field_validator("title", "public_note")
     @classmethod
     def _blank_is_none(cls, v: str | None) -> str | None:
         return v.strip() or None if v is not None else None
-    status: Literal["investigating", "identified", "monitoring", "resolved"] = "investigating"
-    titles: dict[Language, str] = Field(default_factory=dict, description="The title in other languages.")
-    at_fault: bool = False
-    public_note: str | None = Field(default=None, max_length=2000)
 
 
 class DraftContext(BaseModel):

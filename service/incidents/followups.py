@@ -53,7 +53,7 @@ def context_with(draft_context: dict | DraftContext, incident: Incident) -> Draf
     """The context with the incident as drafts see it (title, titles, status, fault, public note)."""
     ctx = DraftContext.model_validate(draft_context)
     return ctx.model_copy(update={"incident": IncidentContext(
-        id=incident.id, title=incident.title, titles=incident.titles, status=incident.status.value,
+        id=incident.id, title=incident.title, titles=incident.titles, status=incident.status,
         at_fault=incident.at_fault, public_note=incident.public_note,
     )})  # fmt: skip
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 
 import yaml
@@ -11,14 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from service.errors import PackInvalid
 from service.knowledge.pack import Patterns
-from service.models import Channel, Language, Severity
-
-
-class IncidentStatus(StrEnum):
-    investigating = "investigating"
-    identified = "identified"
-    monitoring = "monitoring"
-    resolved = "resolved"
+from service.models import Channel, IncidentStatus, Language, Severity
 
 
 class Signal(BaseModel):

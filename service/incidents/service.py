@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -70,9 +71,7 @@ class AlertWebhook:
 
 
 def _record(a: Alert) -> AlertRecord:
-    return AlertRecord(id=a.id, issue_type=a.issue_type, topic=a.topic, window_start=a.window_start,
-                       detected_at=a.detected_at, count=a.count, baseline=a.baseline, p_value=a.p_value,
-                       samples=a.samples, event_ids=a.event_ids)  # fmt: skip
+    return AlertRecord(**asdict(a))
 
 
 class CrisisService:
@@ -371,8 +370,20 @@ class CrisisService:
             raise Conflict(f"incident {incident_id} is resolved; open a new incident from the alert", incident_id=incident_id)
         alert = self._free_alert(alert_id, incident_id)
         self._claim(alert, incident_id)
+
+        def attach(current: Incident) -> dict[str, Any] | None:  # checked again on each try
+            if alert_id in current.alert_ids:
+                return None
+            if not current.open:
+                raise Conflict(f"incident {incident_id} was resolved meanwhile; open a new incident from the alert",
+                               incident_id=incident_id)  # fmt: skip
+            now = self.clock.now()
+            return {"alert_ids": [*current.alert_ids, alert_id], "updated_at": now,
+                    "issue_types": list(dict.fromkeys([*current.issue_types, *self._alert_types(alert)])),
+                    "timeline": [*current.timeline, TimelineEntry(at=now, what=f"alert {alert_id} attached", actor=who.actor)]}  # fmt: skip
+
         try:
-            incident = self._record_attached(incident_id, alert, who)
+            incident = self._amend(incident_id, attach, busy="try attaching the alert again")
         except Exception:
             self.store.release_alert(alert_id, incident_id, alert.incident_id)
             raise
@@ -380,28 +391,6 @@ class CrisisService:
             self._ready()  # reopens it in the linker with the alert's complaints as references
             self._backfill(incident)
         return incident
-
-    def _record_attached(self, incident_id: str, alert: AlertRecord, who: Principal) -> Incident:
-        """Add the (claimed) alert to the incident's latest version; the checks run again on each try."""
-        for _ in range(5):
-            current = self.get(incident_id)
-            if alert.id in current.alert_ids:
-                return current
-            if not current.open:
-                raise Conflict(f"incident {incident_id} was resolved meanwhile; open a new incident from the alert",
-                               incident_id=incident_id)  # fmt: skip
-            now = self.clock.now()
-            new = current.model_copy(update={
-                "alert_ids": [*current.alert_ids, alert.id], "updated_at": now, "version": current.version + 1,
-                "issue_types": list(dict.fromkeys([*current.issue_types, *self._alert_types(alert)])),
-                "timeline": [*current.timeline, TimelineEntry(at=now, what=f"alert {alert.id} attached", actor=who.actor)],
-            })  # fmt: skip
-            try:
-                self.store.save_incident(new, expected_version=current.version)
-                return new
-            except Conflict:
-                continue
-        raise Conflict("the incident keeps changing; try attaching the alert again", incident_id=incident_id)
 
     def _backfill(self, incident: Incident) -> None:
         """Link the earlier unlinked complaints of the last lookback hours, and their drafts."""
@@ -486,19 +475,24 @@ class CrisisService:
         entry = TimelineEntry(at=now, what=f"{len(prepared)} follow-up drafts prepared ({incident.status.value})", actor="system")
         return self._amend(incident.id, lambda i: {"follow_ups": [*i.follow_ups, *prepared], "timeline": [*i.timeline, entry]})
 
-    def _amend(self, incident_id: str, change: Any) -> Incident:
-        """Record what was prepared on the incident, on its latest version (someone may have changed it
-        while the drafts were being written; the drafts themselves are stored already)."""
+    def _amend(
+        self, incident_id: str, change: Callable[[Incident], dict[str, Any] | None], *,
+        busy: str = "the prepared drafts are stored, reload it to see them",
+    ) -> Incident:  # fmt: skip
+        """Apply ``change`` to the incident's latest version (someone may have changed it meanwhile: it is
+        asked again on each try; None means nothing to change)."""
         for _ in range(5):
             current = self.get(incident_id)
-            new = current.model_copy(update={**change(current), "version": current.version + 1})
+            update = change(current)
+            if update is None:
+                return current
+            new = current.model_copy(update={**update, "version": current.version + 1})
             try:
                 self.store.save_incident(new, expected_version=current.version)
                 return new
             except Conflict:
                 continue
-        raise Conflict("the incident keeps changing; the prepared drafts are stored, reload it to see them",
-                       incident_id=incident_id)  # fmt: skip
+        raise Conflict(f"the incident keeps changing; {busy}", incident_id=incident_id)
 
     def recovery_post(
         self, incident_id: str, who: Principal, *, channel: Any, language: Any, what_changed: list[str],
