@@ -83,7 +83,7 @@ def public_negatives(data: Path) -> dict[str, list[str]]:
     """Texts from the public corpora that are not what a criterion's signal looks for: non-offensive
     tweets for hostility, non-ironic tweets for sarcasm, polite requests for discourtesy. They are
     negatives only, so the reply signals learn that ordinary tweets and requests are not bad replies
-    (the corpus-trained signals in tone-signals-v3 judge that kind of text)."""
+    (the corpus-trained signals in tone-signals-v4 judge that kind of text)."""
     def texts(path: Path, label: str) -> list[str]:
         return [r["text"] for r in read_jsonl(path) if r["label"] == label] if path.exists() else []
 

@@ -4,17 +4,20 @@
 Each signal is two linear models blended, as the issue-type classifier is: one over the
 all-MiniLM-L6-v2 sentence embeddings, one over hashed character and word n-grams (no vocabulary to
 ship, so the artefact stays small). For offensive and irony they are logistic regressions; for
-politeness, ridge regressions on the raters' score over every request, scaled to a probability. The blend weight and the decision threshold are chosen on held-out
-data (the source's validation file; for politeness, 5-fold cross-validation on the Wikipedia requests
-with the Stack Exchange ones always in training), and the threshold is raised until unseen real agents'
-replies pass at least 99.5% of the time and unseen good English replies we wrote
-(training/data/replies.en.train.v1) at least 99%. Half of the agents' replies, half of our good
-replies, and the sample pack's approved English replies are extra negative examples in training.
+politeness, ridge regressions on the raters' score over every request, scaled to a probability. The blend
+weight and the decision threshold are chosen on data the models did not train on (for offensive and
+irony, 5-fold cross-validation on the source's training file, and the source's validation file is scored
+once with that choice; for politeness, 5-fold cross-validation on the Wikipedia requests with the Stack
+Exchange ones always in training), and the threshold is raised until unseen real agents' replies pass at
+least 99.5% of the time and unseen good English replies we wrote (training/data/replies.en.train.v1) at
+least 99%. Half of the agents' replies, half of our good replies, and the sample pack's approved English
+replies are extra negative examples in training, each counting GOOD_WEIGHT times.
 
     .venv/bin/python training/train_tone_signals.py --data ../shared/data
 
-writes service/tone/models/tone-signals-v3.npz (weights) and .json (sources, licences, figures).
-(v1 scored politeness by cross-validation over both sources together and did not check our replies.)
+writes service/tone/models/tone-signals-v4.npz (weights) and .json (sources, licences, figures).
+(v1 scored politeness by cross-validation over both sources together and did not check our replies; v3
+counted the known-good replies once and chose offensive and irony's thresholds on the validation file.)
 
 Data (read from --data, never copied into the repo):
 - politeness: Stanford Politeness Corpus, Wikipedia and Stack Exchange requests (the raters' score of
@@ -47,6 +50,13 @@ from service.tone.learned import HASH_FEATURES, MODEL_DIR, hashed_ngrams
 BLENDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 MIN_BRAND_PASS = 0.995  # per signal, on unseen agents' replies, so that the three together keep them above 0.97
 MIN_OURS_PASS = 0.99  # per signal, on the good English replies we wrote (training/data/replies.en.train.v1)
+# How much each known-good reply counts in the offensive and irony models. Counted once, the few hundred
+# replies are drowned by thousands of tweets, warm agent phrasing ("love to help!") scores as irony, and
+# the pass floor above forces irony's threshold up to 0.58 (validation F1 0.60). Counted 10 times, the
+# threshold falls to the high 0.3s and the F1 rises to about 0.68 (a probe, choosing on 5-fold
+# cross-validation of the training file: weight 1, 10, 20, 40 gave 0.602, 0.678, 0.674, 0.677; for
+# offensive 1 and 10 gave 0.679 and 0.678).
+GOOD_WEIGHT = 10.0
 
 
 def read(path: Path) -> list[tuple[str, str]]:
@@ -97,9 +107,13 @@ def approved_replies(language: str) -> list[str]:
     return [r["reply"] for r in rows if r.get("language") == language]
 
 
-def fit_pair(texts: list[str], vectors: np.ndarray, y: np.ndarray) -> tuple[LogisticRegression, LogisticRegression]:
-    sem = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(vectors, y)
-    lex = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(hashed_ngrams(texts), y)
+def fit_pair(texts: list[str], vectors: np.ndarray, y: np.ndarray, n_good: int = 0) -> tuple[LogisticRegression, LogisticRegression]:
+    """Both halves, classes balanced; the last ``n_good`` rows (known-good replies) count GOOD_WEIGHT times."""
+    n_pos = int(y.sum())
+    balanced = np.where(y == 1, len(y) / (2 * n_pos), len(y) / (2 * (len(y) - n_pos)))
+    weight = balanced * np.concatenate([np.ones(len(y) - n_good), np.full(n_good, GOOD_WEIGHT)])
+    sem = LogisticRegression(C=4.0, max_iter=3000).fit(vectors, y, sample_weight=weight)
+    lex = LogisticRegression(C=4.0, max_iter=3000).fit(hashed_ngrams(texts), y, sample_weight=weight)
     return sem, lex
 
 
@@ -123,7 +137,7 @@ def with_extra(texts: list[str], vectors: np.ndarray, y: np.ndarray, extra: tupl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--out", type=Path, default=MODEL_DIR / "tone-signals-v3")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR / "tone-signals-v4")
     args = parser.parse_args()
     d = args.data
     embedder = OnnxEmbedder(cache_dir=Path("var/models"))
@@ -181,6 +195,7 @@ def main() -> None:
                 p_sem[b], p_lex[b] = scores(fold, [v_texts[i] for i in b], v_vecs[b])
             models = fit_rows(base + scored, np.vstack([base_vecs, v_vecs]))
             texts = [t for t, _, _ in base + scored]
+            choose_y, val_sem, val_lex = v_y, p_sem, p_lex  # chosen and reported on the same held-out folds
         else:
             texts = [t for t, _ in train]
             y = np.asarray([lab == positive for _, lab in train], dtype=int)
@@ -188,8 +203,14 @@ def main() -> None:
             v_texts = [t for t, _ in val]
             v_y = np.asarray([lab == positive for _, lab in val], dtype=int)
             v_vecs = embed(v_texts)
-            p_sem, p_lex = scores(fit_pair(*with_extra(texts, vectors, y, extra)), v_texts, v_vecs)
-            models = fit_pair(*with_extra(texts, vectors, y, extra))
+            # choose on out-of-fold predictions over the training file; the validation file is scored once
+            p_sem, p_lex = np.zeros(len(y)), np.zeros(len(y))
+            for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(vectors, y):
+                fold = fit_pair(*with_extra([texts[i] for i in a], vectors[a], y[a], extra), n_good=len(good))
+                p_sem[b], p_lex[b] = scores(fold, [texts[i] for i in b], vectors[b])
+            choose_y = y
+            models = fit_pair(*with_extra(texts, vectors, y, extra), n_good=len(good))
+            val_sem, val_lex = scores(models, v_texts, v_vecs)
         b_sem, b_lex = scores(models, brand, brand_vecs)
         o_sem, o_lex = scores(models, ours_good, ours_vecs)
         best = None
@@ -200,21 +221,24 @@ def main() -> None:
             # and the good replies we wrote (not in this training data) pass at least 99% of the time
             ours_p = blend * o_sem + (1 - blend) * o_lex
             floor = max(floor, float(np.quantile(ours_p, MIN_OURS_PASS)))
+            val_p = blend * val_sem + (1 - blend) * val_lex
             for threshold in np.round(np.arange(0.2, 0.96, 0.01), 2):
                 if threshold <= floor:
                     continue
                 pred = p >= threshold
-                f1 = f1_score(v_y, pred)
-                acc = float(np.mean(pred == v_y))
-                key = acc if name == "impolite" else f1
+                key = float(np.mean(pred == choose_y)) if name == "impolite" else float(f1_score(choose_y, pred))
                 if best is None or key > best["key"]:
-                    best = {"key": key, "blend": blend, "threshold": float(threshold), "f1": round(float(f1), 4),
-                            "accuracy": round(acc, 4), "brand_pass": round(float(np.mean(brand_p < threshold)), 4),
+                    val_pred = val_p >= threshold
+                    best = {"key": key, "blend": blend, "threshold": float(threshold),
+                            "f1": round(float(f1_score(v_y, val_pred)), 4), "accuracy": round(float(np.mean(val_pred == v_y)), 4),
+                            "brand_pass": round(float(np.mean(brand_p < threshold)), 4),
                             "ours_pass": round(float(np.mean(ours_p < threshold)), 4)}
         assert best is not None
         weights |= pair_weights(name, models)
         meta[name] = {"criterion": criterion, "blend": best["blend"], "threshold": best["threshold"],
-                      "validation": "5-fold cross-validation on Wikipedia" if name == "impolite" else "the source's validation file",
+                      "validation": "5-fold cross-validation on Wikipedia" if name == "impolite" else
+                      "the source's validation file, scored once with the blend and threshold chosen by 5-fold cross-validation on its training file",
+                      "chosen_on_cv": round(best["key"], 4),
                       "f1": best["f1"], "accuracy": best["accuracy"], "unseen_agent_replies_pass": best["brand_pass"],
                       "our_good_replies_pass": best["ours_pass"], "train_rows": len(texts), "seconds": round(time.time() - t0, 1)}
         print(name, meta[name], flush=True)
