@@ -12,16 +12,16 @@ replies (half of brand-replies-twitter, when --data has it; the other half joins
 
     .venv/bin/python training/train_reply_signals.py [--data ../shared/data]
 
-writes service/tone/models/reply-signals-en-v2 and reply-signals-id-v4 (.npz weights, .json figures and sources).
+writes service/tone/models/reply-signals-en-v2 and reply-signals-id-v5 (.npz weights, .json figures and sources).
 
 Data:
 - training/data/replies.en.train.v1.jsonl (484) and replies.id.train.v1.jsonl (514): agents' replies to
   complaints for Kedai Nusa and five other fictional brands, labelled with the criteria each breaks,
   written for this project (MIT), independently of the evaluation sets in evals/datasets/tone/.
-- training/data/hostility.id.train.v1.jsonl (300), v2, v3 and v4 (400 each): Indonesian replies, hostile
-  or calm (MIT, ours), written independently of evals/datasets/tone/hostility.id.v1, v2 and v3. v3 and v4
-  (two writers) are mostly hostility dressed in courtesy (condescension, mock thanks, veiled blame and
-  threats, public shaming) and firm but respectful near-misses.
+- training/data/hostility.id.train.v1.jsonl (300), v2, v3, v4 and v5 (400 each): Indonesian replies,
+  hostile or calm (MIT, ours), written independently of evals/datasets/tone/hostility.id.v1 to v5. v3, v4
+  and v5 (three writers) are mostly hostility dressed in courtesy (condescension, mock thanks, veiled
+  blame and threats, public shaming) and firm but respectful near-misses.
 - The sample pack's approved replies and playbook blocks (knowledge/), good by definition.
 - brand-replies-twitter (IBM twitter-customer-care-document-prediction, EMNLP 2020, Apache-2.0): real
   agents' replies, English only, read from --data and never copied; optional.
@@ -57,10 +57,11 @@ BLENDS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.8)
 MAX_AGENT_FLAGS = 0.005
 # en v2: ordinary tweets and requests from the public corpora joined as negatives (v1 flagged many of them);
 # id v2: 400 more hostile-or-calm replies (hostility.id.train.v2); id v3: 400 more, mostly polite-looking
-# contempt and respectful near-misses (hostility.id.train.v3); id v4: 400 more of those, from another writer
-VERSIONS = {"en": "v2", "id": "v4"}
-HOSTILITY_ID = tuple(f"hostility.id.train.v{k}.jsonl" for k in (1, 2, 3, 4))
-HOSTILITY_ONLY = {"hostility.id.train.v3.jsonl", "hostility.id.train.v4.jsonl"}  # every row of these trains the hostility signal alone
+# contempt and respectful near-misses (hostility.id.train.v3); id v4: 400 more of those, from another writer;
+# id v5: 400 more from a third writer (hostility.id.train.v5: named mechanisms of contempt, paired near-misses)
+VERSIONS = {"en": "v2", "id": "v5"}
+HOSTILITY_ID = tuple(f"hostility.id.train.v{k}.jsonl" for k in (1, 2, 3, 4, 5))
+HOSTILITY_ONLY = {f"hostility.id.train.v{k}.jsonl" for k in (3, 4, 5)}  # every row of these trains the hostility signal alone
 MAX_OWN_FLAGS = 0.005  # of the composer's sentences and approved replies, held out; revision replaces the rest
 
 
