@@ -107,14 +107,20 @@ def approved_replies(language: str) -> list[str]:
     return [r["reply"] for r in rows if r.get("language") == language]
 
 
-def fit_pair(texts: list[str], vectors: np.ndarray, y: np.ndarray, n_good: int = 0) -> tuple[LogisticRegression, LogisticRegression]:
-    """Both halves, classes balanced; the last ``n_good`` rows (known-good replies) count GOOD_WEIGHT times."""
+def fit_pair(texts: list[str], vectors: np.ndarray, y: np.ndarray,
+             weight: np.ndarray | None = None) -> tuple[LogisticRegression, LogisticRegression]:  # fmt: skip
+    """Both halves, classes balanced, each row counting ``weight`` times (default once)."""
     n_pos = int(y.sum())
     balanced = np.where(y == 1, len(y) / (2 * n_pos), len(y) / (2 * (len(y) - n_pos)))
-    weight = balanced * np.concatenate([np.ones(len(y) - n_good), np.full(n_good, GOOD_WEIGHT)])
+    weight = balanced * (np.ones(len(y)) if weight is None else weight)
     sem = LogisticRegression(C=4.0, max_iter=3000).fit(vectors, y, sample_weight=weight)
     lex = LogisticRegression(C=4.0, max_iter=3000).fit(hashed_ngrams(texts), y, sample_weight=weight)
     return sem, lex
+
+
+def good_weights(n_rows: int, n_good: int) -> np.ndarray:
+    """Training rows count once; the known-good replies after them count GOOD_WEIGHT times."""
+    return np.concatenate([np.ones(n_rows), np.full(n_good, GOOD_WEIGHT)])
 
 
 def pair_weights(name: str, models: tuple[LogisticRegression, LogisticRegression]) -> dict[str, np.ndarray]:
@@ -206,10 +212,10 @@ def main() -> None:
             # choose on out-of-fold predictions over the training file; the validation file is scored once
             p_sem, p_lex = np.zeros(len(y)), np.zeros(len(y))
             for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(vectors, y):
-                fold = fit_pair(*with_extra([texts[i] for i in a], vectors[a], y[a], extra), n_good=len(good))
+                fold = fit_pair(*with_extra([texts[i] for i in a], vectors[a], y[a], extra), good_weights(len(a), len(good)))
                 p_sem[b], p_lex[b] = scores(fold, [texts[i] for i in b], vectors[b])
             choose_y = y
-            models = fit_pair(*with_extra(texts, vectors, y, extra), n_good=len(good))
+            models = fit_pair(*with_extra(texts, vectors, y, extra), good_weights(len(texts), len(good)))
             val_sem, val_lex = scores(models, v_texts, v_vecs)
         b_sem, b_lex = scores(models, brand, brand_vecs)
         o_sem, o_lex = scores(models, ours_good, ours_vecs)
