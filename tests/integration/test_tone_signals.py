@@ -52,14 +52,14 @@ def test_the_rubric_uses_them_for_english_replies_when_switched_on(tmp_path: Pat
 
 
 def test_an_unknown_signal_set_is_a_clear_error(tmp_path: Path, embedder: Embedder) -> None:
-    with pytest.raises(ConfigInvalid, match="no learned tone signals named .nope.; shipped: hostility-id-v1, reply-signals-en-v3, reply-signals-id-v5, tone-signals-v4"):
+    with pytest.raises(ConfigInvalid, match="no learned tone signals named .nope.; shipped: hostility-id-v1, reply-signals-en-v4, reply-signals-id-v5, tone-signals-v4"):
         _services(tmp_path, embedder, ["nope"])
 
 
 def test_indonesian_hostility_is_caught_by_default(tmp_path: Path, embedder: Embedder) -> None:
     settings = Settings(_env_file=None, database={"url": f"sqlite:///{tmp_path}/t.db"}, chroma={"path": tmp_path / "c"})
     services = build_services(settings, embedder=embedder)
-    assert services.pipeline.prompt_refs["tone_signals"] == "reply-signals-en-v3,reply-signals-id-v5,tone-signals-v4"
+    assert services.pipeline.prompt_refs["tone_signals"] == "reply-signals-en-v4,reply-signals-id-v5,tone-signals-v4"
 
     def no_hostility(text: str):  # type: ignore[no-untyped-def]
         verdict = services.pipeline.check_text(text, complaint=None, channel=Channel.chat, public=False,
@@ -96,8 +96,11 @@ def test_the_default_reply_signals_catch_subtle_english_faults_and_quote_the_sen
                     "so delays like this happen sometimes. Please DM us your order number.")  # fmt: skip
     assert blame["no_blame"].startswith("Unfortunately our courier partner had a very busy day")
     assert "reply_blaming_en model scores" in blame["no_blame"]
-    argue = failing("Thanks for your post. Just to clarify for everyone reading, the app was working fine yesterday "
-                    "and your order was delivered on time.", public=True)  # fmt: skip
+    # Whole replies are scored, so a polite first sentence dilutes a contradicting second one: with
+    # reply-signals-en-v4, "...the app was working fine yesterday and your order was delivered on time"
+    # after a thank-you scores 0.57, under reply_arguing_en's 0.60. Setting "the record straight" is caught.
+    argue = failing("Thanks for your post. Just to set the record straight for everyone reading, the app was working "
+                    "fine yesterday and your order was delivered on time.", public=True)  # fmt: skip
     assert "reply_arguing_en" in argue["no_public_argument"]
     assert "no_sarcasm" in failing("Wow, thanks so much for your patience, as always. We'll get to it when we get to it.")
     good = "Hi Rina, I'm sorry your order is late; that's on us. Please DM us your order number and we'll check with the rider now."
