@@ -120,7 +120,7 @@ def train_language(
             texts += [r["text"] for r in extra]
             fails += [{"no_hostility"} if r["label"] == "hostile" else set() for r in extra]
             # A hostile reply from those sets may break other criteria too, unlabelled: it trains hostility
-            # only. So do the calm replies of v3 and v4: near-misses (firm declines, corrections, "our record
+            # only. So do the calm replies of v3, v4 and v5: near-misses (firm declines, corrections, "our record
             # shows it was delivered") that a reader may well take for blame or argument.
             hostility_only += [r["label"] == "hostile" or f in HOSTILITY_ONLY for r in extra]
     own = list(dict.fromkeys(approved_replies(language) + pack_sentences(language)))
@@ -206,7 +206,7 @@ def main() -> None:
         english = language == "en"
         weights, meta = train_language(language, embedder, agents if english else [],
                                        public_negatives(args.data) if english else {},
-                                       args.good_weight or GOOD_WEIGHT[language])  # fmt: skip
+                                       GOOD_WEIGHT[language] if args.good_weight is None else args.good_weight)  # fmt: skip
         if args.dry_run:
             continue
         name = f"reply-signals-{language}-{VERSIONS[language]}"

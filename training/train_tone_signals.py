@@ -118,11 +118,6 @@ def fit_pair(texts: list[str], vectors: np.ndarray, y: np.ndarray,
     return sem, lex
 
 
-def good_weights(n_rows: int, n_good: int) -> np.ndarray:
-    """Training rows count once; the known-good replies after them count GOOD_WEIGHT times."""
-    return np.concatenate([np.ones(n_rows), np.full(n_good, GOOD_WEIGHT)])
-
-
 def pair_weights(name: str, models: tuple[LogisticRegression, LogisticRegression]) -> dict[str, np.ndarray]:
     """One signal's arrays as service/tone/learned.py loads them (n-gram weights in float16: small files)."""
     sem, lex = models
@@ -136,8 +131,11 @@ def scores(models: tuple[LogisticRegression, LogisticRegression], texts: list[st
 
 
 def with_extra(texts: list[str], vectors: np.ndarray, y: np.ndarray, extra: tuple[list[str], np.ndarray]):  # noqa: ANN201
-    """Training data plus known-good agent replies as negatives."""
-    return texts + extra[0], np.vstack([vectors, extra[1]]), np.concatenate([y, np.zeros(len(extra[0]), dtype=int)])
+    """Training data plus known-good agent replies as negatives, fit_pair's arguments: the training rows
+    count once, the known-good replies GOOD_WEIGHT times."""
+    n_good = len(extra[0])
+    return (texts + extra[0], np.vstack([vectors, extra[1]]), np.concatenate([y, np.zeros(n_good, dtype=int)]),
+            np.concatenate([np.ones(len(texts)), np.full(n_good, GOOD_WEIGHT)]))  # fmt: skip
 
 
 def main() -> None:
@@ -212,10 +210,10 @@ def main() -> None:
             # choose on out-of-fold predictions over the training file; the validation file is scored once
             p_sem, p_lex = np.zeros(len(y)), np.zeros(len(y))
             for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(vectors, y):
-                fold = fit_pair(*with_extra([texts[i] for i in a], vectors[a], y[a], extra), good_weights(len(a), len(good)))
+                fold = fit_pair(*with_extra([texts[i] for i in a], vectors[a], y[a], extra))
                 p_sem[b], p_lex[b] = scores(fold, [texts[i] for i in b], vectors[b])
             choose_y = y
-            models = fit_pair(*with_extra(texts, vectors, y, extra), good_weights(len(texts), len(good)))
+            models = fit_pair(*with_extra(texts, vectors, y, extra))
             val_sem, val_lex = scores(models, v_texts, v_vecs)
         b_sem, b_lex = scores(models, brand, brand_vecs)
         o_sem, o_lex = scores(models, ours_good, ours_vecs)
