@@ -158,13 +158,10 @@ class DraftingPipeline:
     def check_context(
         self, *, channel: Channel, public: bool, language: Language | None, u: Understood | None, context: DraftContext
     ) -> CheckContext:
-        # What a reply may promise: the facts of the policies that govern this kind of complaint (all
-        # policies when the complaint is unknown), and the incident's own public note.
-        issue = u.classification.issue_type if u is not None else None
-        facts = [
-            f for p in self.pack.policies if issue is None or issue in p.issue_types
-            for lang in p.languages for f in p.facts.get(lang, [])
-        ]  # fmt: skip
+        # What a reply may promise: any fact of the brand's policies, and the incident's own public note.
+        # Not only the facts of the policies governing the complaint's issue type: a misread issue type
+        # (or a reply quoting a related policy) then flagged the brand's own review times and vouchers.
+        facts = [f for p in self.pack.policies for lang in p.languages for f in p.facts.get(lang, [])]
         if context.incident and context.incident.public_note:
             facts.append(context.incident.public_note)
         topic: list[str] = []

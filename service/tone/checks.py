@@ -200,14 +200,31 @@ def _private(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Resu
     return (True, 1.0, _quote(text, m)) if m else (False, 0.0, None)
 
 
+SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")  # not the dot inside "Rp 412.000"
+CONDITION = re.compile(r"\b(?:if|unless|in case|kalau|kalo|jika|bila|apabila|seandainya)\b", re.IGNORECASE)
+
+
+def _sentence_of(text: str, m: re.Match[str]) -> tuple[int, int]:
+    starts = [e.end() for e in SENTENCE_END.finditer(text, 0, m.start())]
+    after = SENTENCE_END.search(text, m.end())
+    return (starts[-1] if starts else 0), (after.end() if after else len(text))
+
+
 def _overpromise(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Result:
     m = _search(_both(c), text)
     if m:
         return False, 0.0, _quote(text, m)
     facts = _norm(" | ".join(ctx.allowed_facts))
+    cues = c.params.get("amount_cues", [])
+    for p in c.params.get("amounts", []):
+        for cm in _rx(p).finditer(text):
+            start, end = _sentence_of(text, cm)
+            if _norm(cm.group(0)) not in facts and _search(cues, text[start:end]):
+                return False, 0.0, _quote(text, (start, end))
     for p in c.params.get("commitments", []):
         for cm in _rx(p).finditer(text):
-            if _norm(cm.group(0)) not in facts:
+            start, _ = _sentence_of(text, cm)
+            if _norm(cm.group(0)) not in facts and not CONDITION.search(text[start : cm.start()]):
                 return False, 0.0, _quote(text, cm)
     return True, 1.0, None
 

@@ -65,6 +65,29 @@ def test_a_policy_fact_may_be_promised_but_nothing_beyond_it(pack: Pack) -> None
     assert "no_overpromise" in failed(pack, bad, channel=Channel.twitter, public=True)
 
 
+@pytest.mark.parametrize(
+    ("text", "promises"),
+    [
+        # a sum offered or promised must be a policy's; a sum stating the customer's account is not a promise
+        ("I'm sorry. As an apology we've added a Rp 100.000 voucher to your account.", True),
+        ("I'm sorry. We'll refund you Rp 500.000 for the late order.", True),
+        ("Sorry! You were charged Rp 412.000 against a basket of Rp 368.000, so we overcharged you.", False),
+        ("We've checked: your refund of Rp 187.500 was approved on Monday.", False),
+        # a timeline inside a condition is not a promise; outside one it is
+        ("Sorry for the wait. If it hasn't arrived by tomorrow, message us here.", False),
+        ("Sorry for the wait. It will arrive tomorrow.", True),
+        ("The money will be back in your wallet by this evening.", True),
+        ("Tap Orders, then tomorrow's order, then Change slot.", False),
+        # "pasti kami sampaikan" passes praise on; "pasti kami ganti" guarantees a replacement
+        ("Makasih, Kak! Pujian Kakak pasti kami sampaikan ke kurirnya.", False),
+        ("Mohon maaf, Kak, barangnya pasti kami ganti.", True),
+        ("Mohon maaf, semua biaya berobatnya akan kami tanggung penuh.", True),
+    ],
+)
+def test_only_commitments_beyond_policy_count_as_overpromising(pack: Pack, text: str, promises: bool) -> None:
+    assert ("no_overpromise" in failed(pack, text, channel=Channel.chat, public=False)) is promises
+
+
 def test_brand_at_fault_requires_an_apology(pack: Pack) -> None:
     text = "Please DM us your order number and we'll check where it is."
     assert "apology_when_at_fault" in failed(pack, text, public=True, at_fault=True, complaint="late order")
