@@ -175,7 +175,7 @@ class DraftingPipeline:
             is_complaint=u.classification.is_complaint if u else True,
             issue_type=u.classification.issue_type if u else None,
             at_fault=u.classification.at_fault if u else context.brand_at_fault(),
-            topic_terms=topic, allowed_facts=facts, brand=self.pack.brand,
+            incident=context.incident is not None, topic_terms=topic, allowed_facts=facts, brand=self.pack.brand,
         )  # fmt: skip
 
     def _sources(self, u: Understood) -> tuple[list[Source], str | None]:

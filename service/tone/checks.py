@@ -40,6 +40,7 @@ class CheckContext:
     is_complaint: bool = True
     issue_type: str | None = None
     at_fault: bool = False
+    incident: bool = False  # the complaint is about a known incident that many customers share
     topic_terms: Sequence[str] = ()  # words that name this issue type's problem
     allowed_facts: Sequence[str] = ()  # policy facts: the only source of amounts and timelines
     brand: Brand | None = None
@@ -196,11 +197,20 @@ def _next_step(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Re
 def _private(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Result | None:
     if not ctx.public or not ctx.is_complaint or ctx.issue_type in c.params.get("not_needed_for", ()):
         return None
+    if ctx.incident and c.params.get("not_needed_for_incidents", False):
+        return None
+    for pattern in c.params.get("public_requests", []):
+        for asks in _rx(pattern).finditer(text):
+            # personal details asked for in the public thread: the opposite of moving to DM (but "don't
+            # post your address here" is the advice the rubric wants)
+            if not NEGATED.search(text[_sentence_of(text, asks)[0] : asks.start()]):
+                return False, 0.0, _quote(text, asks)
     m = _search(_both(c), text)
     return (True, 1.0, _quote(text, m)) if m else (False, 0.0, None)
 
 
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")  # not the dot inside "Rp 412.000"
+NEGATED = re.compile(r"\b(?:don\W?t|do not|never|no need to|jangan|tidak perlu|tak perlu|(?:tidak|gak|nggak) usah)\W+(?:\w+\W+)?$", re.IGNORECASE)
 CONDITION = re.compile(r"\b(?:if|unless|in case|kalau|kalo|jika|bila|apabila|seandainya)\b", re.IGNORECASE)
 
 

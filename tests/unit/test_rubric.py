@@ -88,6 +88,34 @@ def test_only_commitments_beyond_policy_count_as_overpromising(pack: Pack, text:
     assert ("no_overpromise" in failed(pack, text, channel=Channel.chat, public=False)) is promises
 
 
+@pytest.mark.parametrize(
+    ("text", "moves_private"),
+    [
+        ("Sorry you can't log in. Please DM us and we'll look it up.", True),
+        ("Mohon maaf, Kak. Tim kami akan menghubungi Kakak di nomor yang terdaftar.", True),
+        ("Sorry, three emails with no reply isn't okay. We're replying to them now.", True),
+        ("Please DM us your order number; don't post your address or phone number here.", True),
+        # asking for personal details in the public thread is the opposite, whatever else is said
+        ("Sorry you can't log in. Could you reply with the email address on your account?", False),
+        ("Mohon maaf, Kak. Boleh balas twit ini dengan alamat email akun Kakak? Atau DM juga boleh.", False),
+        ("Sorry you can't log in. We'll look into it.", False),
+    ],
+)
+def test_a_public_reply_moves_personal_matters_to_a_private_channel(pack: Pack, text: str, moves_private: bool) -> None:
+    result = next(c for c in verdict(pack, text, channel=Channel.twitter, public=True, complaint="I can't log in").criteria
+                  if c.id == "private_channel")  # fmt: skip
+    assert result.applicable and result.passed is moves_private
+
+
+def test_a_known_incident_is_answered_in_public_without_a_dm(pack: Pack) -> None:
+    text = "Sorry, OTP messages are delayed right now and that's on us. Updates are on this account."
+    criteria = {c.id: c for c in verdict(pack, text, channel=Channel.twitter, public=True, complaint="no OTP",
+                                         incident=True).criteria}  # fmt: skip
+    assert criteria["private_channel"].passed and not criteria["private_channel"].applicable
+    alone = {c.id: c for c in verdict(pack, text, channel=Channel.twitter, public=True, complaint="no OTP").criteria}
+    assert not alone["private_channel"].passed
+
+
 def test_brand_at_fault_requires_an_apology(pack: Pack) -> None:
     text = "Please DM us your order number and we'll check where it is."
     assert "apology_when_at_fault" in failed(pack, text, public=True, at_fault=True, complaint="late order")
