@@ -29,13 +29,21 @@ from service.models import (
 )
 from service.ports import Clock, DraftStore, Embedder, IndexRecord, PassageIndex
 from service.review.audit import AuditEntry, text_hash
-from service.tone.checks import CheckContext, check, content_words, learned_thresholds
+from service.tone.checks import CheckContext, check, content_words, learned_thresholds, sentence_thresholds
 from service.tone.judge import ToneJudge
 from service.tone.learned import ToneSignals
 
 log = logging.getLogger(__name__)
 PROBLEM_MIN_FIT = 0.45  # below this, the playbook's general problem phrase is used
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+MIN_SENTENCE_WORDS = 4  # shorter pieces ("Dear Mr.", "Best regards,") are not scored alone: out of context they read as curt
+
+
+def scored_sentences(text: str) -> list[str]:
+    """The sentences of a reply that are scored alone against a sentence threshold (none for one sentence)."""
+    pieces = [x.strip() for x in SENTENCE_RE.split(text) if x.strip()]
+    return [x for x in pieces if len(x.split()) >= MIN_SENTENCE_WORDS] if len(pieces) >= 2 else []
 
 
 @dataclass
@@ -76,6 +84,7 @@ class DraftingPipeline:
         self.judge = judge
         self.max_revisions = max_revisions
         self._signal_cuts = learned_thresholds(pack.rubric)
+        self._sentence_cuts = sentence_thresholds(pack.rubric)
         self._contacts = list(pack.brand.contacts.values())
         self.public_channels = frozenset(ch for ch, rule in pack.brand.channels.items() if rule.public)
         self._all_facts = pack.all_facts()
@@ -207,10 +216,29 @@ class DraftingPipeline:
                 scores = signals.score(texts[i], vectors.get(i))
                 learned[i] |= scores
                 quotes[i] |= self._learned_quotes(signals, texts[i], scores)
+        one = self._sentence_scores(texts, sets)
         return [
-            check(t, rubric=self.pack.rubric, ctx=replace(ctx, learned=lr, learned_quotes=q))
-            for t, lr, q in zip(texts, learned, quotes, strict=True)
+            check(t, rubric=self.pack.rubric, ctx=replace(ctx, learned=lr, learned_quotes=q, learned_sentences=s))
+            for t, lr, q, s in zip(texts, learned, quotes, one, strict=True)
         ]
+
+    def _sentence_scores(self, texts: Sequence[str], sets: list[list[ToneSignals]]) -> list[dict[str, tuple[float, str]]]:
+        """For the signals with a sentence threshold: each text's highest-scoring sentence read alone, with
+        its score (texts of two sentences or more; all their sentences embedded in one batch)."""
+        out: list[dict[str, tuple[float, str]]] = [{} for _ in texts]
+        wanted = [(i, s) for i, found in enumerate(sets) for s in found if self._sentence_cuts.keys() & {m.name for m in s.signals}]
+        split = {i: scored_sentences(texts[i]) for i, _ in wanted}
+        pieces = sorted({x for xs in split.values() for x in xs})
+        if not pieces:
+            return out
+        need = any(s.needs_embedding for _, s in wanted)
+        vectors = dict(zip(pieces, self.embedder.embed(pieces), strict=True)) if need else {}
+        for i, signals in wanted:
+            for sentence in split[i]:
+                for name, p in signals.score(sentence, vectors.get(sentence)).items():
+                    if name in self._sentence_cuts and p > out[i].get(name, (-1.0, ""))[0]:
+                        out[i][name] = (p, sentence)
+        return out
 
     def _learned_quotes(self, signals: ToneSignals, text: str, scores: dict[str, float]) -> dict[str, str]:
         """For each signal that fails the text, the sentence most responsible: the one whose removal

@@ -47,6 +47,9 @@ class CheckContext:
     extra_allowed_pii: Sequence[str] = field(default_factory=tuple)
     learned: Mapping[str, float] = field(default_factory=dict)  # learned signal -> probability, for this reply
     learned_quotes: Mapping[str, str] = field(default_factory=dict)  # failing signal -> the sentence most responsible
+    # signal -> (its highest probability on one sentence of the reply read alone, that sentence), for the
+    # signals with a sentence_threshold in the rubric
+    learned_sentences: Mapping[str, tuple[float, str]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=2048)
@@ -135,12 +138,28 @@ def _learned(c: Criterion, ctx: CheckContext) -> Result:
             quote = ctx.learned_quotes.get(spec["signal"])
             where = f"{quote} (" if quote else "the whole reply ("
             return False, round(1 - p, 3), f"{where}the {spec['signal']} model scores {p:.2f}; fails from {float(spec['threshold']):.2f})"
+        # One bad sentence in an otherwise polite reply: the whole reply's score dilutes it, so each
+        # sentence is also scored alone, against a higher threshold of its own (sentence_threshold).
+        one = ctx.learned_sentences.get(spec["signal"])
+        if one is not None and "sentence_threshold" in spec and one[0] >= float(spec["sentence_threshold"]):
+            cut = float(spec["sentence_threshold"])
+            return False, round(1 - one[0], 3), f"{one[1]} (the {spec['signal']} model scores {one[0]:.2f} on this sentence alone; fails from {cut:.2f})"
     return True, 1.0, None
 
 
 def _learned_specs(c: Criterion) -> list[dict[str, Any]]:
     specs = c.params.get("learned") or []
     return [specs] if isinstance(specs, dict) else list(specs)
+
+
+def sentence_thresholds(rubric: Rubric) -> dict[str, float]:
+    """The learned signals that also score each sentence alone, with their lowest sentence threshold."""
+    out: dict[str, float] = {}
+    for c in rubric.criteria:
+        for spec in _learned_specs(c):
+            if "sentence_threshold" in spec:
+                out[spec["signal"]] = min(out.get(spec["signal"], 1.0), float(spec["sentence_threshold"]))
+    return out
 
 
 def learned_thresholds(rubric: Rubric) -> dict[str, float]:

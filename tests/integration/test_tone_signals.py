@@ -96,12 +96,16 @@ def test_the_default_reply_signals_catch_subtle_english_faults_and_quote_the_sen
                     "so delays like this happen sometimes. Please DM us your order number.")  # fmt: skip
     assert blame["no_blame"].startswith("Unfortunately our courier partner had a very busy day")
     assert "reply_blaming_en model scores" in blame["no_blame"]
-    # Whole replies are scored, so a polite first sentence dilutes a contradicting second one: with
-    # reply-signals-en-v4, "...the app was working fine yesterday and your order was delivered on time"
-    # after a thank-you scores 0.57, under reply_arguing_en's 0.60. Setting "the record straight" is caught.
     argue = failing("Thanks for your post. Just to set the record straight for everyone reading, the app was working "
                     "fine yesterday and your order was delivered on time.", public=True)  # fmt: skip
     assert "reply_arguing_en" in argue["no_public_argument"]
+    # A polite first sentence dilutes a contradicting second one in the whole reply's score (0.57 here,
+    # under reply_arguing_en's 0.60), so each sentence is also scored alone against its sentence threshold:
+    # the evidence quotes the sentence that failed.
+    diluted = failing("Thanks for your post. Just to clarify for everyone reading, the app was working fine yesterday "
+                      "and your order was delivered on time.", public=True)  # fmt: skip
+    assert diluted["no_public_argument"].startswith("Just to clarify for everyone reading")
+    assert "on this sentence alone" in diluted["no_public_argument"]
     assert "no_sarcasm" in failing("Wow, thanks so much for your patience, as always. We'll get to it when we get to it.")
     good = "Hi Rina, I'm sorry your order is late; that's on us. Please DM us your order number and we'll check with the rider now."
     assert failing(good) == {}

@@ -149,6 +149,20 @@ def test_criteria_without_context_are_not_applicable(pack: Pack) -> None:
     assert not by_id["language_match"].applicable
 
 
+def test_one_sentence_read_alone_fails_from_its_own_higher_threshold(pack: Pack) -> None:
+    spec = next(s for c in pack.rubric.criteria if c.id == "no_public_argument" for s in c.params["learned"]
+                if s["signal"] == "reply_arguing_en")  # fmt: skip
+    cut, whole = spec["sentence_threshold"], spec["threshold"]
+    assert cut > whole  # a sentence read alone scores higher than the reply around it
+    sentence = "Just to clarify for everyone reading, the app was working fine."
+    below = {"reply_arguing_en": whole - 0.05}
+    fails = verdict(pack, GOOD, public=True, learned=below, learned_sentences={"reply_arguing_en": (cut + 0.01, sentence)})
+    result = next(c for c in fails.criteria if c.id == "no_public_argument")
+    assert not result.passed and result.evidence and result.evidence.startswith(sentence)
+    passes = verdict(pack, GOOD, public=True, learned=below, learned_sentences={"reply_arguing_en": (cut - 0.01, sentence)})
+    assert next(c for c in passes.criteria if c.id == "no_public_argument").passed
+
+
 # Good human replies that must not be flagged (found in review).
 @pytest.mark.parametrize(
     "text",
