@@ -50,7 +50,7 @@ def main() -> None:
     out = {}
     for name, values in highest.items():
         top = float(np.max(values))
-        cut = max(whole.get(name, 0.0), math.floor(top * 100) / 100 + 0.01)
+        cut = max(whole.get(name, 0.0), (math.floor(round(top * 100, 6)) + 1) / 100)  # the next cent above, exactly
         out[name] = {"sentence_threshold": round(cut, 2), "whole_threshold": whole.get(name),
                      "highest_sentence_of_unseen_agents_replies": round(top, 4), "unseen_agents_replies_with_sentences_scored": len(values)}  # fmt: skip
         print(name, out[name], flush=True)

@@ -24,8 +24,8 @@ from service.drafting.retrieve import PAST_REPLIES, retrieve
 from service.errors import IndexUnavailable, ModelNotConfigured, UpstreamError
 from service.knowledge.pack import BLOCK_KEYS, Pack
 from service.models import (
-    Channel, Classification, Complaint, CriterionResult, Draft, DraftKind, Language, Revision, RubricVerdict, Source,
-    Variant,
+    Channel, Classification, Complaint, CriterionResult, Draft, DraftKind, IncidentStatus, Language, Revision, RubricVerdict,
+    Source, Variant,
 )
 from service.ports import Clock, DraftStore, Embedder, IndexRecord, PassageIndex
 from service.review.audit import AuditEntry, text_hash
@@ -170,6 +170,8 @@ class DraftingPipeline:
         # What a reply may promise: any fact of the brand's policies, and the incident's own public note.
         # Not only the facts of the policies governing the complaint's issue type: a misread issue type
         # (or a reply quoting a related policy) then flagged the brand's own review times and vouchers.
+        # The price: a fact's amount or timeline ("within 48 hours") passes in any complaint, since the
+        # check is whether the words appear in some fact, not whether that fact governs this case.
         facts = [f for p in self.pack.policies for lang in p.languages for f in p.facts.get(lang, [])]
         if context.incident and context.incident.public_note:
             facts.append(context.incident.public_note)
@@ -184,7 +186,8 @@ class DraftingPipeline:
             is_complaint=u.classification.is_complaint if u else True,
             issue_type=u.classification.issue_type if u else None,
             at_fault=u.classification.at_fault if u else context.brand_at_fault(),
-            incident=context.incident is not None, topic_terms=topic, allowed_facts=facts, brand=self.pack.brand,
+            incident=context.incident is not None and context.incident.status != IncidentStatus.resolved,
+            topic_terms=topic, allowed_facts=facts, brand=self.pack.brand,
         )  # fmt: skip
 
     def _sources(self, u: Understood) -> tuple[list[Source], str | None]:

@@ -40,7 +40,7 @@ class CheckContext:
     is_complaint: bool = True
     issue_type: str | None = None
     at_fault: bool = False
-    incident: bool = False  # the complaint is about a known incident that many customers share
+    incident: bool = False  # the complaint is about a known, unresolved incident that many customers share
     topic_terms: Sequence[str] = ()  # words that name this issue type's problem
     allowed_facts: Sequence[str] = ()  # policy facts: the only source of amounts and timelines
     brand: Brand | None = None
@@ -214,23 +214,37 @@ def _next_step(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Re
 
 
 def _private(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Result | None:
-    if not ctx.public or not ctx.is_complaint or ctx.issue_type in c.params.get("not_needed_for", ()):
-        return None
-    if ctx.incident and c.params.get("not_needed_for_incidents", False):
+    if not ctx.public:
         return None
     for pattern in c.params.get("public_requests", []):
         for asks in _rx(pattern).finditer(text):
-            # personal details asked for in the public thread: the opposite of moving to DM (but "don't
-            # post your address here" is the advice the rubric wants)
-            if not NEGATED.search(text[_sentence_of(text, asks)[0] : asks.start()]):
+            # personal details asked for in the public thread: the opposite of moving to DM, whatever the
+            # complaint (but "don't post your address here" is the advice the rubric wants, and "we'll
+            # reply with the details" is the brand speaking)
+            before = text[_sentence_of(text, asks)[0] : asks.start()]
+            if not NEGATED.search(before) and not BRAND_SPEAKS.search(before):
                 return False, 0.0, _quote(text, asks)
+    if not ctx.is_complaint or ctx.issue_type in c.params.get("not_needed_for", ()):
+        return None
+    if ctx.incident and c.params.get("not_needed_for_incidents", False):
+        return None
     m = _search(_both(c), text)
     return (True, 1.0, _quote(text, m)) if m else (False, 0.0, None)
 
 
-SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")  # not the dot inside "Rp 412.000"
-NEGATED = re.compile(r"\b(?:don\W?t|do not|never|no need to|jangan|tidak perlu|tak perlu|(?:tidak|gak|nggak) usah)\W+(?:\w+\W+)?$", re.IGNORECASE)
+# A sentence ends at . ! ? before a space (not the dot inside "Rp 412.000", nor after "Rp.", "p.m.", "Mr.")
+SENTENCE_END = re.compile(r"(?<!\brp)(?<!\bp\.m)(?<!\ba\.m)(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bno)[.!?](?=\s|$)|\n", re.IGNORECASE)
+NEGATED = re.compile(r"\b(?:don\W?t|do not|never|no need to|jangan|tidak perlu|tak perlu|(?:tidak|gak|nggak) usah)\s+(?:(?:ever|please|to|pernah|perlu)\s+)?$", re.IGNORECASE)
+BRAND_SPEAKS = re.compile(r"\b(?:we|we\W?ll|we will|i\W?ll|i will|kami|saya)\s+$", re.IGNORECASE)
 CONDITION = re.compile(r"\b(?:if|unless|in case|kalau|kalo|jika|bila|apabila|seandainya)\b", re.IGNORECASE)
+CLAUSE_BREAK = re.compile(r"[,;:]|\b(?:then|and|dan|lalu|maka)\b", re.IGNORECASE)
+
+
+def _conditional(prefix: str) -> bool:
+    """Whether text ending here sits inside a condition: a condition word with no clause break after it
+    ("if it hasn't arrived by | tomorrow", not "if you DM us, you'll get it | tomorrow")."""
+    words = list(CONDITION.finditer(prefix))
+    return bool(words) and not CLAUSE_BREAK.search(prefix, words[-1].end())
 
 
 def _sentence_of(text: str, m: re.Match[str]) -> tuple[int, int]:
@@ -249,11 +263,12 @@ def _overpromise(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> 
         for cm in _rx(p).finditer(text):
             start, end = _sentence_of(text, cm)
             if _norm(cm.group(0)) not in facts and _search(cues, text[start:end]):
-                return False, 0.0, _quote(text, (start, end))
+                sentence = text[start:end].strip()
+                return False, 0.0, sentence if len(sentence) <= 200 else _quote(text, cm)
     for p in c.params.get("commitments", []):
         for cm in _rx(p).finditer(text):
             start, _ = _sentence_of(text, cm)
-            if _norm(cm.group(0)) not in facts and not CONDITION.search(text[start : cm.start()]):
+            if _norm(cm.group(0)) not in facts and not _conditional(text[start : cm.start()]):
                 return False, 0.0, _quote(text, cm)
     return True, 1.0, None
 

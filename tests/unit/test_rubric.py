@@ -82,10 +82,26 @@ def test_a_policy_fact_may_be_promised_but_nothing_beyond_it(pack: Pack) -> None
         ("Makasih, Kak! Pujian Kakak pasti kami sampaikan ke kurirnya.", False),
         ("Mohon maaf, Kak, barangnya pasti kami ganti.", True),
         ("Mohon maaf, semua biaya berobatnya akan kami tanggung penuh.", True),
+        # the customer's own charges stay statements, whatever apology or card is around them
+        ("Sorry, that's on us: you were charged Rp 412.000 twice.", False),
+        ("You were charged an extra Rp 44.000 by mistake.", False),
+        ("Your credit card was charged Rp 412.000 on Monday.", False),
+        ("You can pay the Rp 25.000 delivery fee in cash.", False),
+        ("Kakak bisa kirim bukti transfer Rp 412.000 lewat DM.", False),
+        # a condition covers only its own clause
+        ("If you DM us your order number, you'll get a full refund tomorrow.", True),
+        ("Kalau dana Rp. 50.000 belum masuk besok, kabari kami ya.", False),
+        ("If your order isn't there by 7 p.m. tomorrow, tell us here.", False),
     ],
 )
 def test_only_commitments_beyond_policy_count_as_overpromising(pack: Pack, text: str, promises: bool) -> None:
     assert ("no_overpromise" in failed(pack, text, channel=Channel.chat, public=False)) is promises
+
+
+def test_an_offered_sum_quotes_its_own_sentence_only(pack: Pack) -> None:
+    text = "Sorry! As an apology we've added a Rp 100.000 voucher to your account. Please check the app."
+    result = next(c for c in verdict(pack, text, channel=Channel.chat, public=False).criteria if c.id == "no_overpromise")
+    assert result.evidence == "As an apology we've added a Rp 100.000 voucher to your account."
 
 
 @pytest.mark.parametrize(
@@ -99,6 +115,9 @@ def test_only_commitments_beyond_policy_count_as_overpromising(pack: Pack, text:
         ("Sorry you can't log in. Could you reply with the email address on your account?", False),
         ("Mohon maaf, Kak. Boleh balas twit ini dengan alamat email akun Kakak? Atau DM juga boleh.", False),
         ("Sorry you can't log in. We'll look into it.", False),
+        ("Please DM us and we'll reply with the order details privately.", True),
+        ("Tulis di komentar kalau masih ada kendala, atau DM kami.", True),
+        ("Don't worry, reply with your email address and we'll check.", False),
     ],
 )
 def test_a_public_reply_moves_personal_matters_to_a_private_channel(pack: Pack, text: str, moves_private: bool) -> None:
@@ -114,6 +133,11 @@ def test_a_known_incident_is_answered_in_public_without_a_dm(pack: Pack) -> None
     assert criteria["private_channel"].passed and not criteria["private_channel"].applicable
     alone = {c.id: c for c in verdict(pack, text, channel=Channel.twitter, public=True, complaint="no OTP").criteria}
     assert not alone["private_channel"].passed
+    # asking for personal details in public fails even then
+    asks = "Sorry, OTP messages are delayed. Reply here with your phone number so we can check."
+    during = {c.id: c for c in verdict(pack, asks, channel=Channel.twitter, public=True, complaint="no OTP",
+                                       incident=True).criteria}  # fmt: skip
+    assert not during["private_channel"].passed
 
 
 def test_brand_at_fault_requires_an_apology(pack: Pack) -> None:
