@@ -172,7 +172,7 @@ class DraftingPipeline:
         # (or a reply quoting a related policy) then flagged the brand's own review times and vouchers.
         # The price: a fact's amount or timeline ("within 48 hours") passes in any complaint, since the
         # check is whether the words appear in some fact, not whether that fact governs this case.
-        facts = [f for p in self.pack.policies for lang in p.languages for f in p.facts.get(lang, [])]
+        facts = list(self._all_facts)
         if context.incident and context.incident.public_note:
             facts.append(context.incident.public_note)
         topic: list[str] = []

@@ -152,23 +152,24 @@ def _learned_specs(c: Criterion) -> list[dict[str, Any]]:
     return [specs] if isinstance(specs, dict) else list(specs)
 
 
-def sentence_thresholds(rubric: Rubric) -> dict[str, float]:
-    """The learned signals that also score each sentence alone, with their lowest sentence threshold."""
+def _lowest(rubric: Rubric, key: str) -> dict[str, float]:
+    """Each learned signal whose specs set ``key``, with the lowest value over the rubric's criteria."""
     out: dict[str, float] = {}
     for c in rubric.criteria:
         for spec in _learned_specs(c):
-            if "sentence_threshold" in spec:
-                out[spec["signal"]] = min(out.get(spec["signal"], 1.0), float(spec["sentence_threshold"]))
+            if key in spec:
+                out[spec["signal"]] = min(out.get(spec["signal"], 1.0), float(spec[key]))
     return out
+
+
+def sentence_thresholds(rubric: Rubric) -> dict[str, float]:
+    """The learned signals that also score each sentence alone, with their lowest sentence threshold."""
+    return _lowest(rubric, "sentence_threshold")
 
 
 def learned_thresholds(rubric: Rubric) -> dict[str, float]:
     """Each learned signal's lowest threshold in the rubric: from there it fails some criterion."""
-    out: dict[str, float] = {}
-    for c in rubric.criteria:
-        for spec in _learned_specs(c):
-            out[spec["signal"]] = min(out.get(spec["signal"], 1.0), float(spec["threshold"]))
-    return out
+    return _lowest(rubric, "threshold")
 
 
 def _public_argument(c: Criterion, text: str, ctx: CheckContext, lang: Language) -> Result | None:
