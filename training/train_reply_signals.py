@@ -13,7 +13,7 @@ Known-good replies count GOOD_WEIGHT times in training (five in English, once in
 
     .venv/bin/python training/train_reply_signals.py [--data ../shared/data]
 
-writes service/tone/models/reply-signals-en-v4 and reply-signals-id-v6 (.npz weights, .json figures and sources).
+writes service/tone/models/reply-signals-en-v4 and reply-signals-id-v7 (.npz weights, .json figures and sources).
 
 Data:
 - training/data/replies.en.train.v1.jsonl (484) and replies.id.train.v1.jsonl (514): agents' replies to
@@ -31,9 +31,13 @@ Data:
 - training/data/hostility.id.train.v6a.jsonl and v6b (200 each, MIT, ours): a fourth writer, aimed at the
   two kinds -id-v5 got wrong on the sets below: contempt behind apologies and emoji, and calm replies in
   warm casual slang with emoji or firm formal ones.
-- evals/datasets/tone/hostility.id.v3, v4 and v5 (160 each, MIT, ours): the unseen checks of -id-v3 to
-  -id-v5; their misses were read for -id-v6, so they are training data now. hostility.id.v6 is the
-  unseen check and is never trained on.
+- training/data/hostility.id.train.v7a.jsonl and v7b (200 each, MIT, ours): two more writers, aimed at what
+  -id-v6 got wrong on hostility.id.v6: contempt behind friendly cues (veiled legal and account threats,
+  ironic praise of the customer, mock advice), and calm replies in warm slang, gentle mentions of a cause
+  on the customer's side and patient re-explanations.
+- evals/datasets/tone/hostility.id.v3 to v6 (160 each, MIT, ours): the unseen checks of -id-v3 to
+  -id-v6; their misses were read for the next version, so they are training data now. hostility.id.v7 is
+  the unseen check and is never trained on.
 - The sample pack's approved replies and playbook blocks (knowledge/), good by definition.
 - brand-replies-twitter (IBM twitter-customer-care-document-prediction, EMNLP 2020, Apache-2.0): real
   agents' replies, English only, read from --data and never copied; optional.
@@ -77,12 +81,16 @@ MAX_AGENT_FLAGS = 0.005
 # id v6: 400 more from a fourth writer (hostility.id.train.v6a and v6b: contempt behind apologies and emoji,
 # warm casual slang and firm replies that are calm), and the evaluation sets hostility.id.v3, v4 and v5, whose
 # misses were read for this version: they are development data now, and hostility.id.v6 is the unseen check
-VERSIONS = {"en": "v4", "id": "v6"}
+# id v7: 400 more from a fifth and sixth writer (hostility.id.train.v7a: contempt behind friendly cues, veiled
+# legal and account threats, ironic praise, mock advice; v7b: calm warm slang, gentle customer-side causes,
+# patient re-explanations), and hostility.id.v6, whose misses were read for this version; hostility.id.v7 is
+# the unseen check
+VERSIONS = {"en": "v4", "id": "v7"}
 REPLIES = {"en": tuple(f"replies.en.train.v{k}.jsonl" for k in (1, 2, 3)), "id": ("replies.id.train.v1.jsonl",)}
 EVAL_SETS = Path(__file__).resolve().parent.parent / "evals/datasets/tone"
 HOSTILITY_ID = (*(HERE / f"hostility.id.train.v{k}.jsonl" for k in (1, 2, 3, 4, 5)),
-                HERE / "hostility.id.train.v6a.jsonl", HERE / "hostility.id.train.v6b.jsonl",
-                *(EVAL_SETS / f"hostility.id.v{k}.jsonl" for k in (3, 4, 5)))  # fmt: skip
+                *(HERE / f"hostility.id.train.v{k}.jsonl" for k in ("6a", "6b", "7a", "7b")),
+                *(EVAL_SETS / f"hostility.id.v{k}.jsonl" for k in (3, 4, 5, 6)))  # fmt: skip
 HOSTILITY_ONLY = set(HOSTILITY_ID[2:])  # every row of these trains the hostility signal alone
 # How much each known-good reply counts, per language: the weight with the best mean 5-fold CV F1 of the five
 # signals. en (with replies.en.train.v1-v3): 1 0.581, 3 0.614, 5 0.623, 10 0.619 (v1-v2 alone had picked 3);
@@ -189,13 +197,18 @@ def train_language(
                             "recall": round(tp / max(1, int(y[:n_labelled].sum())), 4),
                             "unseen_agent_replies_pass": round(float(np.mean(held < threshold)), 4) if len(held) else None}  # fmt: skip
         assert best is not None, criterion
+        # How many of the composer's own sentences and approved replies (held out) each cut would flag: the
+        # rubric may set a threshold other than this script's, and this is what it costs there.
+        own_p = best["blend"] * p_sem[n_labelled : n_labelled + len(own)] + (1 - best["blend"]) * p_lex[n_labelled : n_labelled + len(own)]
+        own_flags = {f"{t:.2f}": int(np.sum(own_p >= t)) for t in np.round(np.arange(0.4, 0.71, 0.02), 2)}
         weights |= pair_weights(signal, models)
         meta[signal] = {"criterion": criterion, "blend": best["blend"], "threshold": best["threshold"],
                         "validation": "5-fold cross-validation on the labelled replies", "f1": best["f1"],
                         "precision": best["precision"], "recall": best["recall"],
                         "unseen_agent_replies_pass": best["unseen_agent_replies_pass"],
                         "positives": int(y[:n_labelled].sum()), "train_rows": len(all_texts),
-                        "public_negatives": len(outside),
+                        "public_negatives": len(outside), "own_sentences": len(own),
+                        "own_flagged_held_out_by_threshold": own_flags,
                         "seconds": round(time.time() - t0, 1)}  # fmt: skip
         print(language, signal, meta[signal], flush=True)
     return weights, meta
