@@ -13,7 +13,7 @@ Known-good replies count GOOD_WEIGHT times in training (five in English, once in
 
     .venv/bin/python training/train_reply_signals.py [--data ../shared/data]
 
-writes service/tone/models/reply-signals-en-v4 and reply-signals-id-v7 (.npz weights, .json figures and sources).
+writes service/tone/models/reply-signals-en-v6 and reply-signals-id-v7 (.npz weights, .json figures and sources).
 
 Data:
 - training/data/replies.en.train.v1.jsonl (484) and replies.id.train.v1.jsonl (514): agents' replies to
@@ -24,6 +24,13 @@ Data:
   this project (MIT) by another writer who read none of the other data.
 - training/data/replies.en.train.v3.jsonl (400): the same mix from a third writer, in British, Australian,
   Indian and Singaporean English, corporate, ticket and casual registers, across 64 fictional brands.
+- training/data/replies.en.train.v5a.jsonl and v5b (200 each, MIT, ours): two more writers, aimed at what
+  -en-v4 got wrong on evals/datasets/tone/replies.en.tone.v2: v5a subtle sarcasm (ironic exaggeration, mock
+  sympathy) and curtness, with warm thanks, playful humour and short reassurances that are fine; v5b blame
+  deflected calmly onto partners, other customers or the customer, public argument by citing records,
+  open threats, and partners named with ownership taken.
+- evals/datasets/tone/replies.en.tone.v2 (200, MIT, ours): the unseen check of -en-v4; its misses were read
+  for -en-v6, so it is training data now. replies.en.tone.v3 is the unseen check and is never trained on.
 - training/data/hostility.id.train.v1.jsonl (300), v2, v3, v4 and v5 (400 each): Indonesian replies,
   hostile or calm (MIT, ours), written independently of evals/datasets/tone/hostility.id.v1 to v5. v3, v4
   and v5 (three writers) are mostly hostility dressed in courtesy (condescension, mock thanks, veiled
@@ -85,9 +92,16 @@ MAX_AGENT_FLAGS = 0.005
 # legal and account threats, ironic praise, mock advice; v7b: calm warm slang, gentle customer-side causes,
 # patient re-explanations), and hostility.id.v6, whose misses were read for this version; hostility.id.v7 is
 # the unseen check
-VERSIONS = {"en": "v4", "id": "v7"}
-REPLIES = {"en": tuple(f"replies.en.train.v{k}.jsonl" for k in (1, 2, 3)), "id": ("replies.id.train.v1.jsonl",)}
+# en v6: 400 more from two writers aimed at what -en-v4 got wrong on replies.en.tone.v2 (replies.en.train.v5a:
+# subtle sarcasm and curtness, warm replies that are fine; v5b: calm deflection of blame, public argument by
+# evidence, open threats, partners named with ownership), and replies.en.tone.v2 itself, whose misses were
+# read for this version; replies.en.tone.v3 is the unseen check. (en v5, a fifth writer's untargeted 400
+# replies, did worse on v2 and was never shipped.)
+VERSIONS = {"en": "v6", "id": "v7"}
 EVAL_SETS = Path(__file__).resolve().parent.parent / "evals/datasets/tone"
+REPLIES = {"en": (*(HERE / f"replies.en.train.v{k}.jsonl" for k in ("1", "2", "3", "5a", "5b")),
+                  EVAL_SETS / "replies.en.tone.v2.jsonl"),
+           "id": (HERE / "replies.id.train.v1.jsonl",)}  # fmt: skip
 HOSTILITY_ID = (*(HERE / f"hostility.id.train.v{k}.jsonl" for k in (1, 2, 3, 4, 5)),
                 *(HERE / f"hostility.id.train.v{k}.jsonl" for k in ("6a", "6b", "7a", "7b")),
                 *(EVAL_SETS / f"hostility.id.v{k}.jsonl" for k in (3, 4, 5, 6)))  # fmt: skip
@@ -130,7 +144,7 @@ def public_negatives(data: Path) -> dict[str, list[str]]:
 def train_language(
     language: str, embedder: OnnxEmbedder, agents: list[str], negatives: dict[str, list[str]], good_weight: float = 1.0
 ) -> tuple[dict, dict]:  # type: ignore[type-arg]
-    rows = [r for f in REPLIES[language] for r in read_jsonl(HERE / f)]
+    rows = [r for f in REPLIES[language] for r in read_jsonl(f)]
     texts = [r["text"] for r in rows]
     fails = [set(r["fail"]) for r in rows]
     hostility_only = [False] * len(rows)

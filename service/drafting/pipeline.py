@@ -219,18 +219,23 @@ class DraftingPipeline:
                 scores = signals.score(texts[i], vectors.get(i))
                 learned[i] |= scores
                 quotes[i] |= self._learned_quotes(signals, texts[i], scores)
-        one = self._sentence_scores(texts, sets)
+        one = self._sentence_scores(texts, sets, approved=ctx.allowed_facts)
         return [
             check(t, rubric=self.pack.rubric, ctx=replace(ctx, learned=lr, learned_quotes=q, learned_sentences=s))
             for t, lr, q, s in zip(texts, learned, quotes, one, strict=True)
         ]
 
-    def _sentence_scores(self, texts: Sequence[str], sets: list[list[ToneSignals]]) -> list[dict[str, tuple[float, str]]]:
+    def _sentence_scores(self, texts: Sequence[str], sets: list[list[ToneSignals]], *,
+                         approved: Sequence[str] = ()) -> list[dict[str, tuple[float, str]]]:  # fmt: skip
         """For the signals with a sentence threshold: each text's highest-scoring sentence read alone, with
-        its score (texts of two sentences or more; all their sentences embedded in one batch)."""
+        its score (texts of two sentences or more; all their sentences embedded in one batch).
+
+        Sentences quoted from ``approved`` text (the brand's policy facts and the incident's public note)
+        are not read alone: the brand published them, and out of context a plain statement such as "Many
+        customers cannot complete payment right now." can score as hostile."""
         out: list[dict[str, tuple[float, str]]] = [{} for _ in texts]
         wanted = [(i, s) for i, found in enumerate(sets) for s in found if self._sentence_cuts.keys() & {m.name for m in s.signals}]
-        split = {i: scored_sentences(texts[i]) for i, _ in wanted}
+        split = {i: [x for x in scored_sentences(texts[i]) if not any(x in a for a in approved)] for i, _ in wanted}
         pieces = sorted({x for xs in split.values() for x in xs})
         if not pieces:
             return out

@@ -52,14 +52,14 @@ def test_the_rubric_uses_them_for_english_replies_when_switched_on(tmp_path: Pat
 
 
 def test_an_unknown_signal_set_is_a_clear_error(tmp_path: Path, embedder: Embedder) -> None:
-    with pytest.raises(ConfigInvalid, match="no learned tone signals named .nope.; shipped: hostility-id-v1, reply-signals-en-v4, reply-signals-id-v7, tone-signals-v4"):
+    with pytest.raises(ConfigInvalid, match="no learned tone signals named .nope.; shipped: hostility-id-v1, reply-signals-en-v6, reply-signals-id-v7, tone-signals-v4"):
         _services(tmp_path, embedder, ["nope"])
 
 
 def test_indonesian_hostility_is_caught_by_default(tmp_path: Path, embedder: Embedder) -> None:
     settings = Settings(_env_file=None, database={"url": f"sqlite:///{tmp_path}/t.db"}, chroma={"path": tmp_path / "c"})
     services = build_services(settings, embedder=embedder)
-    assert services.pipeline.prompt_refs["tone_signals"] == "reply-signals-en-v4,reply-signals-id-v7,tone-signals-v4"
+    assert services.pipeline.prompt_refs["tone_signals"] == "reply-signals-en-v6,reply-signals-id-v7,tone-signals-v4"
 
     def no_hostility(text: str):  # type: ignore[no-untyped-def]
         verdict = services.pipeline.check_text(text, complaint=None, channel=Channel.chat, public=False,
@@ -99,13 +99,26 @@ def test_the_default_reply_signals_catch_subtle_english_faults_and_quote_the_sen
     argue = failing("Thanks for your post. Just to set the record straight for everyone reading, the app was working "
                     "fine yesterday and your order was delivered on time.", public=True)  # fmt: skip
     assert "reply_arguing_en" in argue["no_public_argument"]
-    # A polite first sentence dilutes a contradicting second one in the whole reply's score (0.57 here,
-    # under reply_arguing_en's 0.60), so each sentence is also scored alone against its sentence threshold:
-    # the evidence quotes the sentence that failed.
+    # A polite first sentence dilutes a contradicting second one in the whole reply's score (-en-v4 scored it
+    # 0.57, under its 0.60; each sentence alone against its sentence threshold caught it, see
+    # test_one_sentence_read_alone_fails_from_its_own_higher_threshold). Either way the evidence quotes the
+    # sentence that failed, not the polite one.
     diluted = failing("Thanks for your post. Just to clarify for everyone reading, the app was working fine yesterday "
                       "and your order was delivered on time.", public=True)  # fmt: skip
     assert diluted["no_public_argument"].startswith("Just to clarify for everyone reading")
-    assert "on this sentence alone" in diluted["no_public_argument"]
     assert "no_sarcasm" in failing("Wow, thanks so much for your patience, as always. We'll get to it when we get to it.")
     good = "Hi Rina, I'm sorry your order is late; that's on us. Please DM us your order number and we'll check with the rider now."
     assert failing(good) == {}
+
+    # The brand's own incident note, quoted in a reply, is not read alone: out of context its plain
+    # statement scores as hostile (0.81 against reply_hostile_en's sentence threshold of 0.74).
+    note = "Many customers cannot complete payment right now. We are investigating and will update this post."
+    reply = f"Hi Grace, I'm sorry checkout keeps failing when you try to pay; that's on us. {note} We'll get back to you."
+
+    def hostility(context: DraftContext) -> bool:
+        verdict = services.pipeline.check_text(reply, complaint=None, channel=Channel.facebook, public=True, context=context)
+        return any(c.id == "no_hostility" and not c.passed for c in verdict.criteria)
+
+    assert hostility(DraftContext())
+    incident = {"id": "inc-1", "title": "Payments failing at checkout", "status": "investigating", "public_note": note}
+    assert not hostility(DraftContext.model_validate({"incident": incident}))

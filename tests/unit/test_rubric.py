@@ -161,6 +161,26 @@ def test_channel_fit_limits_length_and_wants_letters_on_email(pack: Pack) -> Non
     assert "channel_fit" not in failed(pack, letter, channel=Channel.email)
 
 
+@pytest.mark.parametrize(
+    ("text", "hostile"),
+    [
+        # open threats against the customer, and contempt, even when a fix follows
+        ("Call us thieves again and we'll ban your account. Your refund was sent today.", True),
+        ("If you keep sending messages like this we'll cut your line off. The charge is removed.", True),
+        ("The only clueless one here is you, but fine. An engineer comes on Friday.", True),
+        ("Stop typing in capitals like a child. Service is back by 6pm.", True),
+        ("I'd explain how pricing works, but I doubt you'd follow it.", True),
+        # the same words serving the customer are not threats
+        ("Your account is now closed, as you asked, and a confirmation email is on its way.", False),
+        ("We've suspended your card to keep your money safe; a new one is on its way.", False),
+        ("If you'd like, we will suspend your account while you travel.", False),
+        ("If you see that charge again, we will block the merchant for you.", False),
+    ],
+)
+def test_open_threats_and_contempt_fail_hostility(pack: Pack, text: str, hostile: bool) -> None:
+    assert ("no_hostility" in failed(pack, text, channel=Channel.chat, language=Language.en)) is hostile
+
+
 def test_indonesian_hostility_and_blame_fail(pack: Pack) -> None:
     assert "no_hostility" in failed(pack, "Dasar goblok, DM kami saja.", public=True, language=Language.id)
     assert "no_blame" in failed(pack, "Ini kesalahan kurir, silakan DM kami.", public=True, language=Language.id)
