@@ -40,10 +40,22 @@ SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 MIN_SENTENCE_WORDS = 4  # shorter pieces ("Dear Mr.", "Best regards,") are not scored alone: out of context they read as curt
 
 
-def scored_sentences(text: str) -> list[str]:
-    """The sentences of a reply that are scored alone against a sentence threshold (none for one sentence)."""
+def scored_sentences(text: str, approved: Sequence[str] = ()) -> list[str]:
+    """The sentences of a reply that are scored alone against a sentence threshold (none for one sentence).
+
+    A sentence that is, whole, a sentence of an ``approved`` text (the brand's policy facts and the
+    incident's public note) is left out: the brand wrote it, and out of context a plain statement such
+    as "Many customers cannot complete payment right now." can score as hostile. Whole sentences only
+    (spacing and case aside): a fragment of a fact, or a sentence that merely contains one, is scored."""
     pieces = [x.strip() for x in SENTENCE_RE.split(text) if x.strip()]
-    return [x for x in pieces if len(x.split()) >= MIN_SENTENCE_WORDS] if len(pieces) >= 2 else []
+    if len(pieces) < 2:
+        return []
+    known = {_plain(x) for a in approved for x in SENTENCE_RE.split(a) if x.strip()}
+    return [x for x in pieces if len(x.split()) >= MIN_SENTENCE_WORDS and _plain(x) not in known]
+
+
+def _plain(sentence: str) -> str:
+    return " ".join(sentence.split()).casefold()
 
 
 @dataclass
@@ -228,14 +240,11 @@ class DraftingPipeline:
     def _sentence_scores(self, texts: Sequence[str], sets: list[list[ToneSignals]], *,
                          approved: Sequence[str] = ()) -> list[dict[str, tuple[float, str]]]:  # fmt: skip
         """For the signals with a sentence threshold: each text's highest-scoring sentence read alone, with
-        its score (texts of two sentences or more; all their sentences embedded in one batch).
-
-        Sentences quoted from ``approved`` text (the brand's policy facts and the incident's public note)
-        are not read alone: the brand published them, and out of context a plain statement such as "Many
-        customers cannot complete payment right now." can score as hostile."""
+        its score (texts of two sentences or more; all their sentences embedded in one batch). Sentences
+        of ``approved`` texts are not read alone (``scored_sentences``)."""
         out: list[dict[str, tuple[float, str]]] = [{} for _ in texts]
         wanted = [(i, s) for i, found in enumerate(sets) for s in found if self._sentence_cuts.keys() & {m.name for m in s.signals}]
-        split = {i: [x for x in scored_sentences(texts[i]) if not any(x in a for a in approved)] for i, _ in wanted}
+        split = {i: scored_sentences(texts[i], approved) for i, _ in wanted}
         pieces = sorted({x for xs in split.values() for x in xs})
         if not pieces:
             return out

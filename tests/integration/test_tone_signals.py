@@ -110,15 +110,12 @@ def test_the_default_reply_signals_catch_subtle_english_faults_and_quote_the_sen
     good = "Hi Rina, I'm sorry your order is late; that's on us. Please DM us your order number and we'll check with the rider now."
     assert failing(good) == {}
 
-    # The brand's own incident note, quoted in a reply, is not read alone: out of context its plain
-    # statement scores as hostile (0.81 against reply_hostile_en's sentence threshold of 0.74).
+    # The brand's own incident note, quoted in a reply, is not read alone (scored_sentences; with
+    # -en-v6 its first sentence alone scored 0.81 as hostile, over the sentence threshold of 0.74, and
+    # failed a drafted reply to evals' hold-001 that no revision could fix).
     note = "Many customers cannot complete payment right now. We are investigating and will update this post."
     reply = f"Hi Grace, I'm sorry checkout keeps failing when you try to pay; that's on us. {note} We'll get back to you."
-
-    def hostility(context: DraftContext) -> bool:
-        verdict = services.pipeline.check_text(reply, complaint=None, channel=Channel.facebook, public=True, context=context)
-        return any(c.id == "no_hostility" and not c.passed for c in verdict.criteria)
-
-    assert hostility(DraftContext())
     incident = {"id": "inc-1", "title": "Payments failing at checkout", "status": "investigating", "public_note": note}
-    assert not hostility(DraftContext.model_validate({"incident": incident}))
+    verdict = services.pipeline.check_text(reply, complaint=None, channel=Channel.facebook, public=True,
+                                           context=DraftContext.model_validate({"incident": incident}))  # fmt: skip
+    assert verdict.passed, [(c.id, c.evidence) for c in verdict.criteria if not c.passed]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from service.drafting.pipeline import scored_sentences
 from service.knowledge.pack import Pack
 from service.models import Channel, Language
 from service.tone.checks import CheckContext, check
@@ -170,11 +171,21 @@ def test_channel_fit_limits_length_and_wants_letters_on_email(pack: Pack) -> Non
         ("The only clueless one here is you, but fine. An engineer comes on Friday.", True),
         ("Stop typing in capitals like a child. Service is back by 6pm.", True),
         ("I'd explain how pricing works, but I doubt you'd follow it.", True),
-        # the same words serving the customer are not threats
+        ("Call us thieves again and we’ll ban your account.", True),  # a curly apostrophe
+        ("One more message like that and your account will be suspended.", True),
+        ("If you keep this up, we reserve the right to terminate your account.", True),
+        # the same words serving the customer, negated, or about something else are not threats
         ("Your account is now closed, as you asked, and a confirmation email is on its way.", False),
         ("We've suspended your card to keep your money safe; a new one is on its way.", False),
-        ("If you'd like, we will suspend your account while you travel.", False),
+        ("If you’d like, we will suspend your account while you travel.", False),
         ("If you see that charge again, we will block the merchant for you.", False),
+        ("To keep your wallet safe, we'll suspend your account until you confirm it's you.", False),
+        ("To stop any further unauthorised payments, we will block your account until you reset your PIN.", False),
+        ("Even if you keep disputing the charge, we will not suspend your account.", False),
+        ("Don't worry, we won't miss your delivery window again.", False),
+        ("I'm sorry our agent left you feeling clueless about your refund; that's on us.", False),
+        ("I'm sorry our rider spoke to you like a child.", False),
+        ("We've passed your compensation claim to our lawyers so it's settled properly.", False),
     ],
 )
 def test_open_threats_and_contempt_fail_hostility(pack: Pack, text: str, hostile: bool) -> None:
@@ -289,3 +300,16 @@ def test_a_step_already_taken_counts_as_the_next_step(pack: Pack) -> None:
     assert "next_step" not in failed(pack, "Sorry about that. I've requested a refund of the second charge.", **ctx)
     assert "next_step" not in failed(pack, "Sorry about the double charge, it will be reversed by our payments team.", **ctx)
     assert "next_step" in failed(pack, "Sorry about the double charge, that should not have happened.", **ctx)
+
+
+def test_sentences_the_brand_published_are_not_read_alone() -> None:
+    note = "Many customers cannot complete payment right now. We are investigating and will update this post."
+    reply = "Hi Grace, I'm sorry checkout keeps failing; that's on us. many customers  cannot complete payment right now. We'll post again by noon."
+    assert scored_sentences(reply) == ["Hi Grace, I'm sorry checkout keeps failing; that's on us.",
+                                       "many customers  cannot complete payment right now.", "We'll post again by noon."]
+    # the note's sentence, whole (spacing and case aside), is the brand's own: it is left out
+    assert scored_sentences(reply, [note]) == ["Hi Grace, I'm sorry checkout keeps failing; that's on us.", "We'll post again by noon."]
+    # a sentence that only contains part of a fact, or a fragment of one, is still read alone
+    sly = "Sorry about that. Many customers cannot complete payment right now, and frankly you are the worst."
+    assert scored_sentences(sly, [note]) == ["Many customers cannot complete payment right now, and frankly you are the worst."]
+    assert scored_sentences("One sentence only, nothing is read alone.", [note]) == []
