@@ -215,7 +215,7 @@ def train_language(
         assert best is not None, criterion
         # How many of the composer's own sentences and approved replies (held out) each cut would flag: the
         # rubric may set a threshold other than this script's, and this is what it costs there.
-        own_p = best["blend"] * p_sem[n_labelled : n_labelled + len(own)] + (1 - best["blend"]) * p_lex[n_labelled : n_labelled + len(own)]
+        own_p = (best["blend"] * p_sem + (1 - best["blend"]) * p_lex)[n_labelled : n_labelled + len(own)]
         own_flags = {f"{t:.2f}": int(np.sum(own_p >= t)) for t in np.round(np.arange(0.4, 0.71, 0.02), 2)}
         weights |= pair_weights(signal, models)
         meta[signal] = {"criterion": criterion, "blend": best["blend"], "threshold": best["threshold"],

@@ -10,7 +10,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Sequence, Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -40,18 +40,23 @@ SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 MIN_SENTENCE_WORDS = 4  # shorter pieces ("Dear Mr.", "Best regards,") are not scored alone: out of context they read as curt
 
 
-def scored_sentences(text: str, approved: Sequence[str] = ()) -> list[str]:
+def scored_sentences(text: str, published: AbstractSet[str] = frozenset()) -> list[str]:
     """The sentences of a reply that are scored alone against a sentence threshold (none for one sentence).
 
-    A sentence that is, whole, a sentence of an ``approved`` text (the brand's policy facts and the
-    incident's public note) is left out: the brand wrote it, and out of context a plain statement such
-    as "Many customers cannot complete payment right now." can score as hostile. Whole sentences only
-    (spacing and case aside): a fragment of a fact, or a sentence that merely contains one, is scored."""
+    A sentence that is, whole, one of the ``published`` sentences (``published_sentences`` of the brand's
+    policy facts and the incident's public note) is left out: the brand wrote it, and out of context a
+    plain statement such as "Many customers cannot complete payment right now." can score as hostile.
+    Whole sentences only (spacing and case aside): a fragment of a fact, or a sentence that merely
+    contains one, is scored."""
     pieces = [x.strip() for x in SENTENCE_RE.split(text) if x.strip()]
     if len(pieces) < 2:
         return []
-    known = {_plain(x) for a in approved for x in SENTENCE_RE.split(a) if x.strip()}
-    return [x for x in pieces if len(x.split()) >= MIN_SENTENCE_WORDS and _plain(x) not in known]
+    return [x for x in pieces if len(x.split()) >= MIN_SENTENCE_WORDS and _plain(x) not in published]
+
+
+def published_sentences(texts: Sequence[str]) -> frozenset[str]:
+    """The sentences of the brand's own texts, as ``scored_sentences`` compares them."""
+    return frozenset(_plain(x) for t in texts for x in SENTENCE_RE.split(t) if x.strip())
 
 
 def _plain(sentence: str) -> str:
@@ -241,10 +246,11 @@ class DraftingPipeline:
                          approved: Sequence[str] = ()) -> list[dict[str, tuple[float, str]]]:  # fmt: skip
         """For the signals with a sentence threshold: each text's highest-scoring sentence read alone, with
         its score (texts of two sentences or more; all their sentences embedded in one batch). Sentences
-        of ``approved`` texts are not read alone (``scored_sentences``)."""
+        of ``approved`` texts (policy facts, the incident's note) are not read alone (``scored_sentences``)."""
         out: list[dict[str, tuple[float, str]]] = [{} for _ in texts]
         wanted = [(i, s) for i, found in enumerate(sets) for s in found if self._sentence_cuts.keys() & {m.name for m in s.signals}]
-        split = {i: scored_sentences(texts[i], approved) for i, _ in wanted}
+        published = published_sentences(approved) if wanted else frozenset()
+        split = {i: scored_sentences(texts[i], published) for i, _ in wanted}
         pieces = sorted({x for xs in split.values() for x in xs})
         if not pieces:
             return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.drafting.pipeline import scored_sentences
+from service.drafting.pipeline import published_sentences, scored_sentences
 from service.knowledge.pack import Pack
 from service.models import Channel, Language
 from service.tone.checks import CheckContext, check
@@ -308,8 +308,8 @@ def test_sentences_the_brand_published_are_not_read_alone() -> None:
     assert scored_sentences(reply) == ["Hi Grace, I'm sorry checkout keeps failing; that's on us.",
                                        "many customers  cannot complete payment right now.", "We'll post again by noon."]
     # the note's sentence, whole (spacing and case aside), is the brand's own: it is left out
-    assert scored_sentences(reply, [note]) == ["Hi Grace, I'm sorry checkout keeps failing; that's on us.", "We'll post again by noon."]
+    assert scored_sentences(reply, published_sentences([note])) == ["Hi Grace, I'm sorry checkout keeps failing; that's on us.", "We'll post again by noon."]
     # a sentence that only contains part of a fact, or a fragment of one, is still read alone
     sly = "Sorry about that. Many customers cannot complete payment right now, and frankly you are the worst."
-    assert scored_sentences(sly, [note]) == ["Many customers cannot complete payment right now, and frankly you are the worst."]
-    assert scored_sentences("One sentence only, nothing is read alone.", [note]) == []
+    assert scored_sentences(sly, published_sentences([note])) == ["Many customers cannot complete payment right now, and frankly you are the worst."]
+    assert scored_sentences("One sentence only, nothing is read alone.", published_sentences([note])) == []
