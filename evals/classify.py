@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from service.drafting.classify import IssueModel, embed_names
 from service.knowledge.pack import Pack
-from service.ports import Embedder
+from service.ports import Embedder, EncoderTuner
 
 from evals.drafts import percentile
 from evals.report import bar_chart, confusion_chart, provenance, write_markdown
@@ -112,16 +112,20 @@ def run_classify(
     shots: int | None,
     seed: int,
     names: Sequence[tuple[str, str]] | None = None,
+    tuner: EncoderTuner | None = None,
     echo: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """``names`` are (label, name) pairs that the embedding half learns as extra examples, as the
-    service learns the pack's issue-type names; by default each label's id read as words."""
+    service learns the pack's issue-type names; by default each label's id read as words. With a
+    ``tuner``, each fold's classifier reads a copy of the embedding model tuned on that fold's training
+    lines, as the service's does on the taxonomy (so the base embeddings are not computed)."""
     t_start = time.perf_counter()
     rows = train + (test or [])
-    vectors = embed_all(embedder, [t for t, _ in rows])
+    # a tuned classifier embeds with its own model: the base vectors are placeholders then
+    vectors = embed_all(embedder, [t for t, _ in rows]) if tuner is None else np.zeros((len(rows), 0), dtype=np.float32)
     if names is None:  # "card_arrival" -> "card arrival"
         names = [(lab, lab.replace("_", " ")) for lab in sorted({lab for _, lab in train})]
-    label_texts = embed_names(embedder, names)
+    label_texts = embed_names(embedder, names) if tuner is None else []
     texts = [t for t, _ in rows]
     train_idx = list(range(len(train)))
     y_true: list[str] = []
@@ -137,8 +141,12 @@ def run_classify(
     for k, (fit_idx, score_idx) in enumerate(folds, start=1):
         if shots:
             fit_idx = sample_shots(rows, fit_idx, shots, seed + k)
-        model = IssueModel.fit([texts[i] for i in fit_idx], [rows[i][1] for i in fit_idx], vectors[fit_idx],
-                               label_texts=label_texts)  # fmt: skip
+        fit_texts, fit_labels = [texts[i] for i in fit_idx], [rows[i][1] for i in fit_idx]
+        if tuner is not None:
+            echo(f"  tuning the embedding model on {len(fit_idx)} lines (fold {k}/{len(folds)})")
+            model = IssueModel.fit_tuned(fit_texts, fit_labels, tuner, names=names)
+        else:
+            model = IssueModel.fit(fit_texts, fit_labels, vectors[fit_idx], label_texts=label_texts)
         probs = model.probabilities_many([texts[i] for i in score_idx], vectors[score_idx])
         y_pred += [model.labels[j] for j in probs.argmax(axis=1)]
         unclear += list(probs.max(axis=1) < model.unclear_below)

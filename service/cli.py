@@ -178,15 +178,30 @@ def serve(
     """Serve the HTTP API."""
     import uvicorn
 
+    from service.errors import ServiceError
     from service.main import create_app
 
     settings = _settings()
     if workers > 1:
         _store()  # migrate once, before the workers start
+        try:
+            _train_classifier(settings)  # and train (and tune) the classifier once: the workers load it
+        except ServiceError as exc:
+            _fail(exc.detail)
         uvicorn.run("service.main:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                     workers=workers, log_config=None)  # fmt: skip
         return
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
+
+
+def _train_classifier(settings: Settings) -> None:
+    """Train the issue-type classifier on the pack's taxonomy into the model cache (or find it there)."""
+    from service.drafting.classify import IssueModel
+    from service.knowledge.pack import load_pack
+    from service.services import build_embedder, build_tuner
+
+    pack = load_pack(settings.knowledge.dir)
+    IssueModel.cached(pack.taxonomy, build_embedder(settings), settings.knowledge.model_cache, build_tuner(settings))
 
 
 @app.command()
@@ -211,7 +226,9 @@ def ingest() -> None:
     typer.echo(f"ingested {settings.knowledge.dir}: {report.summary()}")
     from service.drafting.classify import IssueModel
 
-    IssueModel.cached(pack.taxonomy, embedder, settings.knowledge.model_cache)
+    from service.services import build_tuner
+
+    IssueModel.cached(pack.taxonomy, embedder, settings.knowledge.model_cache, build_tuner(settings))
     typer.echo(f"issue-type classifier ready ({len(pack.taxonomy.issue_types)} types; cached by the taxonomy's hash)")
 
 
@@ -317,10 +334,14 @@ def eval_classify(
     shots: Annotated[int | None, typer.Option(min=1, help="Train on K examples per label.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for --shots and --cv.")] = 0,
     labels: Annotated[str | None, typer.Option(help="Keep only lines with these labels (comma-separated).")] = None,
+    tune_epochs: Annotated[int | None, typer.Option(min=0, max=10, help="Fine-tune the embedding model this many "
+                                                    "passes per training set (default: the service's setting, "
+                                                    "TENANG_KNOWLEDGE__TUNE_EPOCHS; 0: the base model).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary as the last line.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write a Markdown report with charts to this folder.")] = None,
 ) -> None:
     """Train the service's classifier on labelled lines and score it (accuracy, macro F1, per label)."""
+    import tempfile
     from evals.classify import load_labelled, print_summary, run_classify, taxonomy_rows, write_classify_report
     from service.services import build_embedder
 
@@ -353,8 +374,16 @@ def eval_classify(
     typer.echo(f"eval classify: train {len(train_rows)} lines from {source}"
                + (f", score {len(test_rows)} from {data}" if test_rows else f", {cv}-fold cross-validation")
                + (f", {shots} shots per label (seed {seed})" if shots else ""))  # fmt: skip
-    result = run_classify(embedder=build_embedder(settings), train=train_rows, test=test_rows, cv=cv, shots=shots,
-                          seed=seed, names=names, echo=typer.echo)  # fmt: skip
+    epochs = settings.knowledge.tune_epochs if tune_epochs is None else tune_epochs
+    with tempfile.TemporaryDirectory(prefix="tenang-tuned-") as scratch:  # each fold's tuned model: not kept
+        tuner = None
+        if epochs:
+            from service.adapters.tuning import EncoderTuner
+
+            tuner = EncoderTuner(Path(scratch), epochs=epochs, model_path=settings.embedding.model_path)
+        result = run_classify(embedder=build_embedder(settings), train=train_rows, test=test_rows, cv=cv,
+                              shots=shots, seed=seed, names=names, tuner=tuner, echo=typer.echo)  # fmt: skip
+    result["tune_epochs"] = epochs
     print_summary(result, typer.echo)
     if report:
         path = write_classify_report(report, result, data=[train, data], versions=_versions(settings))

@@ -20,6 +20,20 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
+class EncoderTuner(Protocol):
+    """Fine-tunes the embedding model on labelled examples, for the issue-type classifier."""
+
+    recipe: str  # what changes the tuned model for the same examples (method, epochs, steps, seed)
+
+    def tune(self, texts: Sequence[str], labels: Sequence[str]) -> tuple[str, Embedder]:
+        """A reference to find the tuned model again (``load``), and the tuned model."""
+        ...
+
+    def load(self, ref: str) -> Embedder | None:
+        """The model tuned before under ``ref``; None when it is gone."""
+        ...
+
+
 @dataclass
 class IndexRecord:
     id: str

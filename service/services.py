@@ -6,8 +6,10 @@ Used by the app's lifespan, the CLI and the evals, so all three run the same cod
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from service.config import Settings
 from service.drafting.classify import IssueModel
@@ -17,7 +19,7 @@ from service.errors import IndexUnavailable
 from service.incidents.models import load_crisis
 from service.incidents.service import AlertWebhook, CrisisService
 from service.knowledge.pack import Pack, load_pack
-from service.ports import ChatModel, Clock, DraftStore, Embedder, PassageIndex
+from service.ports import ChatModel, Clock, DraftStore, Embedder, EncoderTuner, PassageIndex
 from service.prompting.registry import PromptRegistry
 from service.review.service import ReviewService
 from service.tone.judge import ToneJudge
@@ -55,6 +57,16 @@ def build_embedder(settings: Settings) -> Embedder:
     return OnnxEmbedder(settings.embedding.model_path, settings.knowledge.model_cache)
 
 
+def build_tuner(settings: Settings) -> EncoderTuner | None:
+    """The fine-tuner of the issue-type classifier's embedding model; None when ``tune_epochs`` is 0."""
+    if settings.knowledge.tune_epochs == 0:
+        return None
+    from service.adapters.tuning import EncoderTuner as Tuner
+
+    cache = settings.knowledge.model_cache or Path(tempfile.gettempdir()) / "tenang-models"
+    return Tuner(cache, epochs=settings.knowledge.tune_epochs, model_path=settings.embedding.model_path)
+
+
 def build_index(settings: Settings) -> PassageIndex:
     from service.adapters.chroma_index import ChromaIndex
 
@@ -86,6 +98,7 @@ def build_services(
     pack = load_pack(settings.knowledge.dir)
     prompts = PromptRegistry.load(settings.prompts.dir)
     embedder = embedder or build_embedder(settings)
+    tuner = build_tuner(settings)
     index_error = None
     if index is None:
         try:
@@ -111,7 +124,7 @@ def build_services(
     judge = ToneJudge(chat, prompts.get("tone_judge"), pack.brand.name) if chat and "tone_judge" in prompts else None
     pipeline = DraftingPipeline(
         pack=pack, embedder=embedder, index=index, store=store,
-        issue_model=IssueModel.cached(pack.taxonomy, embedder, settings.knowledge.model_cache), clock=clock, llm=llm,
+        issue_model=IssueModel.cached(pack.taxonomy, embedder, settings.knowledge.model_cache, tuner), clock=clock, llm=llm,
         top_k=settings.chroma.top_k, min_score=settings.chroma.min_score, prompt_refs=refs, tone_signals=tone_signals,
         judge=judge, max_revisions=settings.tone.max_revisions,
     )  # fmt: skip

@@ -43,17 +43,19 @@ def test_eval_classify_cv_and_test_file_with_report(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     out = last_json(r.output)
     assert set(out) == {"n", "accuracy", "macro_f1", "per_label", "ms_p50", "ms_p95", "seconds",
-                        "unclear_rate", "accuracy_when_clear"}  # fmt: skip
+                        "unclear_rate", "accuracy_when_clear", "tune_epochs"}  # fmt: skip
+    assert out["tune_epochs"] == 0  # the service's default: the base model's embeddings
     assert 0 <= out["unclear_rate"] <= 1
     assert out["n"] == 24 and set(out["per_label"]) == set(LABELLED)
     assert set(out["per_label"]["late"]) == {"precision", "recall", "f1", "support"}
     assert out["accuracy"] > 0.5
 
     r = runner.invoke(app, ["eval", "classify", "--train", str(train), "--data", str(test), "--labels", "late,refund",
-                            "--shots", "4", "--seed", "1", "--json", "--report", str(tmp_path / "rep")])  # fmt: skip
+                            "--shots", "4", "--seed", "1", "--tune-epochs", "1", "--json", "--report", str(tmp_path / "rep")])  # fmt: skip
     assert r.exit_code == 0, r.output
     out = last_json(r.output)
     assert out["n"] == 2 and set(out["per_label"]) <= {"late", "refund"}
+    assert out["tune_epochs"] == 1 and "tuning the embedding model on 8 lines" in r.output
     report = (tmp_path / "rep" / "classify.md").read_text(encoding="utf-8")
     assert "sha256" in report and "command" in report and "embedding model" in report
     assert (tmp_path / "rep" / "confusion.png").stat().st_size > 1000

@@ -70,3 +70,73 @@ def test_unclear_below_the_confidence_where_held_out_guesses_were_mostly_wrong()
     assert unclear_threshold(probabilities, truth_all_right) == 0.0
     # too few unsure guesses to judge: no threshold
     assert unclear_threshold(probabilities[25:34], np.asarray([0] * 5 + [1] * 4), min_count=5) == 0.0
+
+
+class KeywordEncoder:
+    """A stand-in for a tuned embedding model: each text lands on the axis of the label word it holds."""
+
+    name = "keyword-encoder"
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        out = []
+        for t in texts:
+            v = np.asarray([1.0 if any(w in t.split() for w in WORDS[lab].split()) else 0.0 for lab in LABELS] + [0.1])
+            out.append(list(v / np.linalg.norm(v)))
+        return out
+
+
+class FakeTuner:
+    """Records tunes; ``load`` finds only what it tuned and has not lost."""
+
+    recipe = "fake"
+
+    def __init__(self) -> None:
+        self.tuned: dict[str, KeywordEncoder] = {}
+        self.tunes = 0
+
+    def tune(self, texts, labels):  # type: ignore[no-untyped-def]
+        self.tunes += 1
+        ref = f"tuned-{self.tunes}"
+        self.tuned[ref] = KeywordEncoder()
+        return ref, self.tuned[ref]
+
+    def load(self, ref):  # type: ignore[no-untyped-def]
+        return self.tuned.get(ref)
+
+
+def test_a_tuned_classifier_reads_its_own_encoder_not_the_base_embedding() -> None:
+    texts, labels, _ = _data(words_carry_label=True, vectors_carry_label=False)
+    tuner = FakeTuner()
+    model = IssueModel.fit_tuned(texts, labels, tuner, names=[(lab, WORDS[lab]) for lab in LABELS])
+    assert model.encoder_ref == "tuned-1"
+    noise = np.random.default_rng(1).normal(size=(1, 32)).astype(np.float32)  # a base embedding: ignored
+    probs = model.probabilities_many(["courier was rude"], noise)[0]
+    assert model.labels[int(np.argmax(probs))] == "rude"
+    # the embedding half alone, on the encoder's vector, already knows the label
+    sem = model.semantic.predict_proba(np.asarray(KeywordEncoder().embed(["courier was rude"])))[0]
+    assert model.labels[int(np.argmax(sem))] == "rude"
+
+
+def test_a_cached_tuned_classifier_reloads_its_encoder_and_retrains_when_it_is_gone(tmp_path, pack) -> None:  # type: ignore[no-untyped-def]
+    import pickle
+
+    tuner = FakeTuner()
+    taxonomy = pack.taxonomy.model_copy(update={"issue_types": pack.taxonomy.issue_types[:3]})  # quick to train
+    first = IssueModel.cached(taxonomy, KeywordEncoder(), tmp_path, tuner)
+    assert tuner.tunes == 1 and first.encoder is not None
+    # pickled without the encoder: it cannot classify until the encoder is loaded again
+    bare = pickle.loads(pickle.dumps(first))
+    assert bare.encoder is None and bare.encoder_ref == first.encoder_ref
+    try:
+        bare.probabilities("late again", [0.0] * 5)
+        raise AssertionError("a tuned classifier without its encoder must not guess")
+    except RuntimeError:
+        pass
+    again = IssueModel.cached(taxonomy, KeywordEncoder(), tmp_path, tuner)
+    assert tuner.tunes == 1 and again.encoder is tuner.tuned[first.encoder_ref]  # loaded, not retrained
+    tuner.tuned.clear()  # the tuned folder was deleted
+    third = IssueModel.cached(taxonomy, KeywordEncoder(), tmp_path, tuner)
+    assert tuner.tunes == 2 and third.encoder is not None
+    # a cache written without tuning is not mistaken for a tuned one, and the other way round
+    plain = IssueModel.cached(taxonomy, KeywordEncoder(), tmp_path)
+    assert plain.encoder_ref is None
