@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from service.config import Settings
+
+if TYPE_CHECKING:
+    from service.knowledge.pack import Pack
+    from service.ports import Embedder
 
 app = typer.Typer(help="Tenang: calm, transparent replies to customer complaints.", no_args_is_help=True)
 pack_app = typer.Typer(help="Create and validate knowledge packs.", no_args_is_help=True)
@@ -194,14 +198,15 @@ def serve(
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None)
 
 
-def _train_classifier(settings: Settings) -> None:
+def _train_classifier(settings: Settings, pack: Pack | None = None, embedder: Embedder | None = None) -> None:
     """Train the issue-type classifier on the pack's taxonomy into the model cache (or find it there)."""
     from service.drafting.classify import IssueModel
     from service.knowledge.pack import load_pack
     from service.services import build_embedder, build_tuner
 
-    pack = load_pack(settings.knowledge.dir)
-    IssueModel.cached(pack.taxonomy, build_embedder(settings), settings.knowledge.model_cache, build_tuner(settings))
+    pack = pack or load_pack(settings.knowledge.dir)
+    embedder = embedder or build_embedder(settings)
+    IssueModel.cached(pack.taxonomy, embedder, settings.knowledge.model_cache, build_tuner(settings))
 
 
 @app.command()
@@ -224,11 +229,7 @@ def ingest() -> None:
         _fail(exc.detail)
         return
     typer.echo(f"ingested {settings.knowledge.dir}: {report.summary()}")
-    from service.drafting.classify import IssueModel
-
-    from service.services import build_tuner
-
-    IssueModel.cached(pack.taxonomy, embedder, settings.knowledge.model_cache, build_tuner(settings))
+    _train_classifier(settings, pack, embedder)
     typer.echo(f"issue-type classifier ready ({len(pack.taxonomy.issue_types)} types; cached by the taxonomy's hash)")
 
 
@@ -343,7 +344,7 @@ def eval_classify(
     """Train the service's classifier on labelled lines and score it (accuracy, macro F1, per label)."""
     import tempfile
     from evals.classify import load_labelled, print_summary, run_classify, taxonomy_rows, write_classify_report
-    from service.services import build_embedder
+    from service.services import build_embedder, build_tuner
 
     if (data is None) == (cv is None):
         _fail("give exactly one of --data FILE or --cv K")
@@ -376,11 +377,7 @@ def eval_classify(
                + (f", {shots} shots per label (seed {seed})" if shots else ""))  # fmt: skip
     epochs = settings.knowledge.tune_epochs if tune_epochs is None else tune_epochs
     with tempfile.TemporaryDirectory(prefix="tenang-tuned-") as scratch:  # each fold's tuned model: not kept
-        tuner = None
-        if epochs:
-            from service.adapters.tuning import EncoderTuner
-
-            tuner = EncoderTuner(Path(scratch), epochs=epochs, model_path=settings.embedding.model_path)
+        tuner = build_tuner(settings, epochs=epochs, cache_dir=Path(scratch))
         result = run_classify(embedder=build_embedder(settings), train=train_rows, test=test_rows, cv=cv,
                               shots=shots, seed=seed, names=names, tuner=tuner, echo=typer.echo)  # fmt: skip
     result["tune_epochs"] = epochs

@@ -6,7 +6,6 @@ Used by the app's lifespan, the CLI and the evals, so all three run the same cod
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,14 +56,15 @@ def build_embedder(settings: Settings) -> Embedder:
     return OnnxEmbedder(settings.embedding.model_path, settings.knowledge.model_cache)
 
 
-def build_tuner(settings: Settings) -> EncoderTuner | None:
-    """The fine-tuner of the issue-type classifier's embedding model; None when ``tune_epochs`` is 0."""
-    if settings.knowledge.tune_epochs == 0:
+def build_tuner(settings: Settings, *, epochs: int | None = None, cache_dir: Path | None = None) -> EncoderTuner | None:
+    """The fine-tuner of the issue-type classifier's embedding model (``epochs`` and ``cache_dir`` default
+    to the settings'); None when the epochs are 0."""
+    epochs = settings.knowledge.tune_epochs if epochs is None else epochs
+    if epochs == 0:
         return None
     from service.adapters.tuning import EncoderTuner as Tuner
 
-    cache = settings.knowledge.model_cache or Path(tempfile.gettempdir()) / "tenang-models"
-    return Tuner(cache, epochs=settings.knowledge.tune_epochs, model_path=settings.embedding.model_path)
+    return Tuner(cache_dir or settings.knowledge.model_cache, epochs=epochs, model_path=settings.embedding.model_path)
 
 
 def build_index(settings: Settings) -> PassageIndex:

@@ -99,6 +99,11 @@ def export_onnx(model_path: Path, target: Path) -> None:
     log.info("exported %s to ONNX at %s", model_path, target)
 
 
+def cache_folder(cache_dir: Path | None) -> Path:
+    """Where exported graphs (and tuned models) go: ``cache_dir``, or a folder in the system's temp dir."""
+    return Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "tenang-models"
+
+
 def _model_key(model_path: Path) -> str:
     """Changes when the weights change (their file sizes and config), not when the folder moves."""
     parts = [
@@ -121,7 +126,7 @@ class OnnxEmbedder:
 
         path = model_path or default_model_path()
         self.name = path.name if model_path else MODEL_NAME
-        cache = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "tenang-models"
+        cache = cache_folder(cache_dir)
         graph = cache / "onnx" / f"{self.name}-{_model_key(path)}.onnx"
         if not graph.exists():
             export_onnx(path, graph)

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from service.adapters.embedder import OnnxEmbedder, _model_key, _offline, default_model_path
+from service.adapters.embedder import OnnxEmbedder, _model_key, _offline, cache_folder, default_model_path
+from service.drafting.classify import fit_semantic
 
 log = logging.getLogger(__name__)
 TUNING_VERSION = "ce-head-v1"  # bump when the recipe below changes: tuned folders are keyed by it
@@ -46,9 +47,9 @@ class EncoderTuner:
     (the folder name is the hash of the examples, the base model and the recipe, so the same examples
     are tuned once)."""
 
-    def __init__(self, cache_dir: Path, *, epochs: int = 2, model_path: Path | None = None, seed: int = 0,
+    def __init__(self, cache_dir: Path | None, *, epochs: int = 2, model_path: Path | None = None, seed: int = 0,
                  min_steps: int = MIN_STEPS) -> None:  # fmt: skip
-        self.cache_dir = Path(cache_dir)
+        self.cache_dir = cache_folder(cache_dir)
         self.epochs = epochs
         self.min_steps = min_steps
         self.base_path = model_path or default_model_path()
@@ -67,10 +68,13 @@ class EncoderTuner:
 
     def load(self, ref: str) -> OnnxEmbedder | None:
         """The tuned model saved under ``ref``, or None when it is gone (the classifier is then retrained)."""
-        folder = self.cache_dir / "tuned" / ref
+        folder = self._folder(ref)
         if not (folder / "config.json").exists():
             return None
         return OnnxEmbedder(model_path=folder, cache_dir=self.cache_dir)
+
+    def _folder(self, ref: str) -> Path:
+        return self.cache_dir / "tuned" / ref
 
     def tune(self, texts: Sequence[str], labels: Sequence[str]) -> tuple[str, OnnxEmbedder]:
         """A reference to find the tuned model again, and the tuned model."""
@@ -78,7 +82,7 @@ class EncoderTuner:
         found = self.load(ref)
         if found is not None:
             return ref, found
-        target = self.cache_dir / "tuned" / ref
+        target = self._folder(ref)
         target.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{ref}-"))
         try:
@@ -101,7 +105,6 @@ class EncoderTuner:
     def _train(self, texts: list[str], labels: list[str], out: Path) -> None:
         _offline()
         import torch
-        from sklearn.linear_model import LogisticRegression
         from tokenizers import Tokenizer
         from transformers import AutoModel
         from transformers.utils import logging as hf_logging
@@ -125,11 +128,11 @@ class EncoderTuner:
             weights = mask[..., None].float()
             return torch.nn.functional.normalize((states * weights).sum(1) / weights.sum(1).clamp(min=1e-9), dim=1)
 
-        # The head starts where a logistic regression on the frozen embeddings ends.
+        # The head starts where the classifier's embedding half, fitted on the frozen embeddings, ends.
         model.eval()
         with torch.no_grad():
             frozen = np.vstack([embed(texts[i : i + 64]).numpy() for i in range(0, len(texts), 64)])
-        start = LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced").fit(frozen, y)
+        start = fit_semantic(frozen, y)
         coef, bias = start.coef_, start.intercept_
         if len(classes) == 2:  # one row for two classes: split it into two opposite rows (same softmax)
             coef, bias = np.vstack([-coef / 2, coef / 2]), np.asarray([-bias[0] / 2, bias[0] / 2])

@@ -49,7 +49,7 @@ def _weights(is_id: np.ndarray, blend: float) -> np.ndarray:
     return np.where(is_id, blend - ID_SHIFT, blend)
 
 
-def _fit_semantic(vectors: np.ndarray, labels: Sequence[str]) -> LogisticRegression:
+def fit_semantic(vectors: np.ndarray, labels: Sequence[str]) -> LogisticRegression:
     return LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced").fit(vectors, labels)
 
 
@@ -86,7 +86,7 @@ def held_out(texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray, f
     p_sem = np.zeros((len(y), len(classes)))
     p_lex = np.zeros_like(p_sem)
     for fit_idx, held_idx in StratifiedKFold(n_splits=k, shuffle=True, random_state=0).split(vectors, y):
-        sem = _fit_semantic(vectors[fit_idx], y[fit_idx])
+        sem = fit_semantic(vectors[fit_idx], y[fit_idx])
         lex, vectorizer = _fit_lexical([texts[i] for i in fit_idx], y[fit_idx])
         cols = np.searchsorted(classes, sem.classes_)
         p_sem[np.ix_(held_idx, cols)] = sem.predict_proba(vectors[held_idx])
@@ -197,7 +197,7 @@ class IssueModel:
         known = set(labels)
         extra = [(lab, v) for lab, v in label_texts if lab in known]
         sem_x = np.vstack([vectors, *[v[None, :] for _, v in extra]]) if extra else vectors
-        semantic = _fit_semantic(sem_x, [*labels, *[lab for lab, _ in extra]])
+        semantic = fit_semantic(sem_x, [*labels, *[lab for lab, _ in extra]])
         lexical, vectorizer = _fit_lexical(texts, labels)
         assert list(semantic.classes_) == list(lexical.classes_)
         return cls(labels=list(semantic.classes_), semantic=semantic, lexical=lexical, vectorizer=vectorizer,
@@ -234,7 +234,7 @@ class IssueModel:
             try:
                 model = joblib.load(path)
                 if isinstance(model, cls) and (model.encoder_ref is None) == (tuner is None):
-                    if tuner is None or model.encoder_ref is None:  # (both None: the base model)
+                    if tuner is None:
                         return model
                     model.encoder = tuner.load(model.encoder_ref)
                     if model.encoder is not None:
