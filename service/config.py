@@ -56,7 +56,7 @@ class KnowledgeSettings(BaseModel):
     tune_epochs: int = Field(
         default=0, ge=0, le=10,
         description="Passes over the taxonomy's examples when fine-tuning a copy of the embedding model for "
-        "the issue-type classifier (at least 30 and at most 300 steps of 16 examples; about a minute for "
+        "the issue-type classifier (at least 30 and at most 300 steps of 16 examples; 41 s for "
         "the sample pack on 2 cores). 0, the default: the classifier reads the base model's embeddings, as "
         "retrieval does. Worth it with hundreds of examples per type (complaints-twitter: F1 0.816 -> "
         "0.843); on the sample pack's 24 per type it made two known cases worse (see the README).",
