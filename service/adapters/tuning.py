@@ -145,7 +145,8 @@ class EncoderTuner:
                                        {"params": head.parameters(), "lr": HEAD_LEARNING_RATE}], weight_decay=0.01)  # fmt: skip
         model.train()
         order: list[int] = []
-        for _ in range(self.steps(len(texts))):
+        steps = self.steps(len(texts))
+        for _ in range(steps):
             if len(order) < min(BATCH, len(texts)):
                 order += list(rng.permutation(len(texts)))
             batch, order = order[:BATCH], order[BATCH:]
@@ -156,5 +157,4 @@ class EncoderTuner:
             optimiser.step()
         model.eval()
         model.save_pretrained(str(out))
-        log.info("tuned the embedding model on %d examples of %d labels in %d steps", len(texts), len(classes),
-                 self.steps(len(texts)))  # fmt: skip
+        log.info("tuned the embedding model on %d examples of %d labels in %d steps", len(texts), len(classes), steps)

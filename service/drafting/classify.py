@@ -180,7 +180,6 @@ class IssueModel:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self.__dict__.setdefault("encoder_ref", None)
         self.encoder = None
 
     @classmethod
