@@ -13,7 +13,7 @@ Known-good replies count GOOD_WEIGHT times in training (five in English, once in
 
     .venv/bin/python training/train_reply_signals.py [--data ../shared/data]
 
-writes service/tone/models/reply-signals-en-v6 and reply-signals-id-v7 (.npz weights, .json figures and sources).
+writes service/tone/models/reply-signals-en-v7 and reply-signals-id-v7 (.npz weights, .json figures and sources).
 
 Data:
 - training/data/replies.en.train.v1.jsonl (484) and replies.id.train.v1.jsonl (514): agents' replies to
@@ -29,6 +29,10 @@ Data:
   sympathy) and curtness, with warm thanks, playful humour and short reassurances that are fine; v5b blame
   deflected calmly onto partners, other customers or the customer, public argument by citing records,
   open threats, and partners named with ownership taken.
+- training/data/warm.en.train.v1.jsonl and v1b (200 each, MIT, ours): two more writers, warm replies to
+  praise, thanks, banter and milestones (emoji, slang, exclamation marks), all good in v1; in v1b 50 of
+  them are sarcastic or passive-aggressive behind a friendly surface. Aimed at -en-v6's false alarms on
+  sincere warmth; evals/datasets/tone/warm.en.v1, from a third writer, is the unseen check.
 - evals/datasets/tone/replies.en.tone.v2 (200, MIT, ours): the unseen check of -en-v4; its misses were read
   for -en-v6, so it is training data now. replies.en.tone.v3 is the unseen check and is never trained on.
 - training/data/hostility.id.train.v1.jsonl (300), v2, v3, v4 and v5 (400 each): Indonesian replies,
@@ -97,10 +101,14 @@ MAX_AGENT_FLAGS = 0.005
 # evidence, open threats, partners named with ownership), and replies.en.tone.v2 itself, whose misses were
 # read for this version; replies.en.tone.v3 is the unseen check. (en v5, a fifth writer's untargeted 400
 # replies, did worse on v2 and was never shipped.)
-VERSIONS = {"en": "v6", "id": "v7"}
+# en v7: 400 warm replies to praise, thanks and banter from two writers (training/data/warm.en.train.v1: all
+# good; v1b: 150 good, 50 sarcastic or passive-aggressive behind a friendly surface). -en-v6 flagged sincere
+# warmth ("Aww, thank you, Kak!", "Keep smashing those Tuesdays.") as sarcastic, hostile or discourteous;
+# evals/datasets/tone/warm.en.v1, from a third writer, is the unseen check.
+VERSIONS = {"en": "v7", "id": "v7"}
 EVAL_SETS = Path(__file__).resolve().parent.parent / "evals/datasets/tone"
 REPLIES = {"en": (*(HERE / f"replies.en.train.v{k}.jsonl" for k in ("1", "2", "3", "5a", "5b")),
-                  EVAL_SETS / "replies.en.tone.v2.jsonl"),
+                  EVAL_SETS / "replies.en.tone.v2.jsonl", HERE / "warm.en.train.v1.jsonl", HERE / "warm.en.train.v1b.jsonl"),
            "id": (HERE / "replies.id.train.v1.jsonl",)}  # fmt: skip
 HOSTILITY_ID = (*(HERE / f"hostility.id.train.v{k}.jsonl" for k in (1, 2, 3, 4, 5)),
                 *(HERE / f"hostility.id.train.v{k}.jsonl" for k in ("6a", "6b", "7a", "7b")),

@@ -60,7 +60,7 @@ class ToneSignals:
     signals: tuple[SignalModel, ...]
 
     @classmethod
-    def load(cls, name: str = "tone-signals-v4") -> ToneSignals:
+    def load(cls, name: str = "tone-signals-v5") -> ToneSignals:
         """A set of signals shipped in service/tone/models/ (NAME.json and NAME.npz)."""
         stem = MODEL_DIR / name
         if not stem.with_suffix(".json").exists():

@@ -36,8 +36,8 @@ def _services(tmp_path: Path, embedder: Embedder, signals: list[str]):  # type: 
 
 def test_the_rubric_uses_them_for_english_replies_when_switched_on(tmp_path: Path, embedder: Embedder) -> None:
     hostile = "You people are clowns, stop wasting our time with your garbage complaints."  # no listed word
-    on = _services(tmp_path / "on", embedder, ["tone-signals-v4"])
-    assert on.pipeline.prompt_refs["tone_signals"] == "tone-signals-v4"
+    on = _services(tmp_path / "on", embedder, ["tone-signals-v5"])
+    assert on.pipeline.prompt_refs["tone_signals"] == "tone-signals-v5"
     verdict = on.pipeline.check_text(hostile, complaint=None, channel=Channel.chat, public=False, context=DraftContext())
     evidence = " ".join(c.evidence or "" for c in verdict.criteria if not c.passed)
     assert not verdict.passed and "model scores" in evidence and hostile in evidence  # the sentence is quoted
@@ -52,14 +52,14 @@ def test_the_rubric_uses_them_for_english_replies_when_switched_on(tmp_path: Pat
 
 
 def test_an_unknown_signal_set_is_a_clear_error(tmp_path: Path, embedder: Embedder) -> None:
-    with pytest.raises(ConfigInvalid, match="no learned tone signals named .nope.; shipped: hostility-id-v1, reply-signals-en-v6, reply-signals-id-v7, tone-signals-v4"):
+    with pytest.raises(ConfigInvalid, match="no learned tone signals named .nope.; shipped: hostility-id-v1, reply-signals-en-v7, reply-signals-id-v7, tone-signals-v5"):
         _services(tmp_path, embedder, ["nope"])
 
 
 def test_indonesian_hostility_is_caught_by_default(tmp_path: Path, embedder: Embedder) -> None:
     settings = Settings(_env_file=None, database={"url": f"sqlite:///{tmp_path}/t.db"}, chroma={"path": tmp_path / "c"})
     services = build_services(settings, embedder=embedder)
-    assert services.pipeline.prompt_refs["tone_signals"] == "reply-signals-en-v6,reply-signals-id-v7,tone-signals-v4"
+    assert services.pipeline.prompt_refs["tone_signals"] == "reply-signals-en-v7,reply-signals-id-v7,tone-signals-v5"
 
     def no_hostility(text: str):  # type: ignore[no-untyped-def]
         verdict = services.pipeline.check_text(text, complaint=None, channel=Channel.chat, public=False,
@@ -76,7 +76,7 @@ def test_indonesian_hostility_is_caught_by_default(tmp_path: Path, embedder: Emb
 
 def test_signals_on_n_grams_alone_do_not_embed_the_reply() -> None:
     indonesian = ToneSignals.load("hostility-id-v1")
-    english = ToneSignals.load("tone-signals-v4")
+    english = ToneSignals.load("tone-signals-v5")
     assert not indonesian.needs_embedding and english.needs_embedding
     text = "Kakak nggak baca ya? Makanya lain kali teliti dulu sebelum protes."
     assert indonesian.score(text, None)["hostile_id"] == indonesian.score(text, [0.1] * 384)["hostile_id"]
