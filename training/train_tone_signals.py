@@ -33,6 +33,9 @@ Data (read from --data, never copied into the repo):
 - irony: TweetEval, irony task (Van Hee et al. 2018, SemEval-2018 Task 3). Same terms as above.
 - brand-replies-twitter: IBM twitter-customer-care-document-prediction (EMNLP 2020), Apache-2.0: real
   agents' replies; half are negative training examples, half cap false alarms.
+- training/data/replies.en.train.v1 (ours, MIT): good English replies to complaints; half are negative
+  training examples, half cap false alarms. training/data/warm.en.train.v1 and v1b (ours, MIT): warm
+  replies to praise and banter; the good ones are negative examples for irony.
 """
 
 from __future__ import annotations
