@@ -20,7 +20,7 @@ from rich.progress import Progress
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
-from service.drafting.classify import IssueModel, embed_names
+from service.drafting.classify import IssueModel, classifier_vectors, embed_names
 from service.knowledge.pack import Pack
 from service.ports import Embedder, EncoderTuner
 
@@ -65,14 +65,15 @@ def sample_shots(rows: Rows, idx: Sequence[int], shots: int, seed: int) -> list[
 
 
 def embed_all(embedder: Embedder, texts: Sequence[str], *, batch: int = 256) -> np.ndarray:
-    vectors: list[list[float]] = []
+    """The classifier's input for every text (``classifier_vectors``), with progress."""
+    parts: list[np.ndarray] = []
     with Progress(transient=True) as progress:
         task = progress.add_task("embedding", total=len(texts))
         for start in range(0, len(texts), batch):
             chunk = texts[start : start + batch]
-            vectors += embedder.embed(chunk)
+            parts.append(classifier_vectors(embedder, chunk))
             progress.advance(task, len(chunk))
-    return np.asarray(vectors, dtype=np.float32)
+    return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
 
 def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
@@ -94,11 +95,11 @@ def metrics(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
 def _latency(model: IssueModel, embedder: Embedder, texts: Sequence[str], n: int = 60) -> tuple[float, float]:
     sample = list(texts[:n]) or ["my order is late"]
     for t in sample[:5]:  # warm-up
-        model.predict(t, embedder.embed([t])[0])
+        model.predict(t, classifier_vectors(embedder, [t])[0])
     times = []
     for t in sample:
         t0 = time.perf_counter()
-        model.predict(t, embedder.embed([t])[0])
+        model.predict(t, classifier_vectors(embedder, [t])[0])
         times.append((time.perf_counter() - t0) * 1000)
     return round(percentile(times, 0.5), 2), round(percentile(times, 0.95), 2)
 

@@ -19,6 +19,11 @@ class Embedder(Protocol):
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
+    def embed_layers(self, texts: Sequence[str], layers: Sequence[int]) -> dict[int, list[list[float]]]:
+        """The same pooling over earlier transformer layers' states (1 is the first, -1 the last: ``embed``'s
+        vectors), every layer from one run of the model."""
+        ...
+
 
 class EncoderTuner(Protocol):
     """Fine-tunes the embedding model on labelled examples, for the issue-type classifier."""

@@ -16,12 +16,20 @@ class CachingEmbedder:
     def __init__(self, inner: Embedder) -> None:
         self.inner, self.name = inner, inner.name
         self._memo: dict[str, list[float]] = {}
+        self._layers: dict[tuple[int, str], list[float]] = {}
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
         if missing:
             self._memo.update(zip(missing, self.inner.embed(missing), strict=True))
         return [self._memo[t] for t in texts]
+
+    def embed_layers(self, texts: Sequence[str], layers: Sequence[int]) -> dict[int, list[list[float]]]:
+        missing = [t for t in dict.fromkeys(texts) if any((layer, t) not in self._layers for layer in layers)]
+        if missing:
+            for layer, vectors in self.inner.embed_layers(missing, layers).items():
+                self._layers.update({(layer, t): v for t, v in zip(missing, vectors, strict=True)})
+        return {layer: [self._layers[(layer, t)] for t in texts] for layer in layers}
 
 
 class DownIndex:

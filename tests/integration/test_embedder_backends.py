@@ -31,6 +31,18 @@ def test_onnx_vectors_match_sentence_transformers(tmp_path: Path) -> None:
     assert float(alone @ onnx[0]) > 0.99999
 
 
+def test_earlier_layers_come_from_the_same_run_and_match_the_reference(tmp_path: Path) -> None:
+    onnx = OnnxEmbedder(cache_dir=tmp_path)
+    layers = {k: np.asarray(v) for k, v in onnx.embed_layers(TEXTS, [4, -1]).items()}
+    # the last layer is the sentence embedding itself; layer 4 is another vector, still unit length
+    assert np.allclose(layers[-1], np.asarray(onnx.embed(TEXTS)), atol=1e-6)
+    assert np.allclose(np.linalg.norm(layers[4], axis=1), 1.0, atol=1e-5)
+    assert (layers[4] * layers[-1]).sum(axis=1).max() < 0.95
+    reference = np.asarray(SentenceEmbedder().embed_layers(TEXTS, [4])[4])
+    assert (layers[4] * reference).sum(axis=1).min() > 0.9999
+    assert onnx.embed_layers([], [4]) == {4: []}
+
+
 def test_the_graph_is_exported_once_per_cache(tmp_path: Path) -> None:
     OnnxEmbedder(cache_dir=tmp_path)
     graphs = list((tmp_path / "onnx").glob("*.onnx"))

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from service.drafting.classify import IssueModel
+from service.drafting.classify import IssueModel, classifier_vectors
 from service.knowledge.pack import Pack
 from service.ports import Embedder
 
@@ -25,3 +26,18 @@ def test_the_classifier_is_cached_by_the_taxonomy(tmp_path: Path, pack: Pack, em
 
     files[0].write_bytes(b"not a model")
     assert IssueModel.cached(pack.taxonomy, embedder, tmp_path).labels == first.labels  # retrains over junk
+
+
+def test_the_classifier_reads_the_sentence_embedding_beside_an_earlier_layer(pack, embedder) -> None:  # type: ignore[no-untyped-def]
+    texts = ["my order is three days late and nobody answers", "thank you, the rider was lovely"]
+    features = classifier_vectors(embedder, texts)
+    sentence = np.asarray(embedder.embed(texts))
+    assert features.shape == (2, 2 * sentence.shape[1])
+    assert np.allclose(np.linalg.norm(features, axis=1), 1.0, atol=1e-5)
+    # the first half is the sentence embedding itself (retrieval's vector); the second is another vector
+    assert np.allclose(features[:, : sentence.shape[1]] * np.sqrt(2), sentence, atol=1e-5)
+    assert not np.allclose(features[:, sentence.shape[1] :] * np.sqrt(2), sentence, atol=1e-2)
+    model = IssueModel.cached(pack.taxonomy, embedder, None)
+    assert model.semantic.coef_.shape[1] == features.shape[1]
+    label, _ = model.predict(texts[0], features[0])
+    assert pack.taxonomy.issue(label).is_complaint

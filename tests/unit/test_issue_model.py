@@ -84,6 +84,9 @@ class KeywordEncoder:
             out.append(list(v / np.linalg.norm(v)))
         return out
 
+    def embed_layers(self, texts, layers):  # type: ignore[no-untyped-def]
+        return {layer: self.embed(texts) for layer in layers}  # every layer alike: a stand-in
+
 
 class FakeTuner:
     """Records tunes; ``load`` finds only what it tuned and has not lost."""
