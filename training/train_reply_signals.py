@@ -32,7 +32,8 @@ Data:
 - training/data/warm.en.train.v1.jsonl and v1b (200 each, MIT, ours): two more writers, warm replies to
   praise, thanks, banter and milestones (emoji, slang, exclamation marks), all good in v1; in v1b 50 of
   them are sarcastic or passive-aggressive behind a friendly surface. Aimed at -en-v6's false alarms on
-  sincere warmth; evals/datasets/tone/warm.en.v1, from a third writer, is the unseen check.
+  sincere warmth. evals/datasets/tone/warm.en.v1 (a third writer) chose between configurations;
+  warm.en.v2 (a fourth) is the unseen check and is never trained on.
 - evals/datasets/tone/replies.en.tone.v2 (200, MIT, ours): the unseen check of -en-v4; its misses were read
   for -en-v6, so it is training data now. replies.en.tone.v3 is the unseen check and is never trained on.
 - training/data/hostility.id.train.v1.jsonl (300), v2, v3, v4 and v5 (400 each): Indonesian replies,
@@ -104,7 +105,8 @@ MAX_AGENT_FLAGS = 0.005
 # en v7: 400 warm replies to praise, thanks and banter from two writers (training/data/warm.en.train.v1: all
 # good; v1b: 150 good, 50 sarcastic or passive-aggressive behind a friendly surface). -en-v6 flagged sincere
 # warmth ("Aww, thank you, Kak!", "Keep smashing those Tuesdays.") as sarcastic, hostile or discourteous;
-# evals/datasets/tone/warm.en.v1, from a third writer, is the unseen check.
+# evals/datasets/tone/warm.en.v1, from a third writer, chose between configurations, and warm.en.v2, from a
+# fourth, is the unseen check.
 VERSIONS = {"en": "v7", "id": "v7"}
 EVAL_SETS = Path(__file__).resolve().parent.parent / "evals/datasets/tone"
 REPLIES = {"en": (*(HERE / f"replies.en.train.v{k}.jsonl" for k in ("1", "2", "3", "5a", "5b")),
@@ -142,7 +144,7 @@ def public_negatives(data: Path) -> dict[str, list[str]]:
     """Texts from the public corpora that are not what a criterion's signal looks for: non-offensive
     tweets for hostility, non-ironic tweets for sarcasm, polite requests for discourtesy. They are
     negatives only, so the reply signals learn that ordinary tweets and requests are not bad replies
-    (the corpus-trained signals in tone-signals-v4 judge that kind of text)."""
+    (the corpus-trained signals in tone-signals-v5 judge that kind of text)."""
     def texts(path: Path, label: str) -> list[str]:
         return [r["text"] for r in read_jsonl(path) if r["label"] == label] if path.exists() else []
 

@@ -78,13 +78,15 @@ class SentenceEmbedder:
         layer, -1 the last: the same vectors as ``embed``), from one run of the model per batch."""
         import torch
 
-        texts, out = list(texts), {layer: [] for layer in layers}  # type: dict[int, list[list[float]]]
+        wanted = list(dict.fromkeys(layers))  # a layer asked for twice is computed once, as in ONNX
+        texts, out = list(texts), {layer: [] for layer in wanted}  # type: dict[int, list[list[float]]]
         with self._lock, torch.no_grad():
             for start in range(0, len(texts), 64):
                 features = self._model.preprocess(texts[start : start + 64])
-                hidden = self._model[0].auto_model(**features, output_hidden_states=True).hidden_states
+                inputs = {k: v for k, v in features.items() if k in _INPUTS}  # not its bookkeeping keys
+                hidden = self._model[0].auto_model(**inputs, output_hidden_states=True).hidden_states
                 mask = features["attention_mask"].numpy()
-                for layer in layers:
+                for layer in wanted:
                     out[layer].extend(mean_pooled(hidden[layer].numpy(), mask).tolist())
         return out
 

@@ -250,7 +250,7 @@ class IssueModel:
             return cls.train(taxonomy, embedder, tuner)
         tuned = tuner.recipe if tuner is not None else "base"
         key = hashlib.sha256(
-            f"{MODEL_VERSION}|{getattr(embedder, 'name', '')}|{tuned}|{taxonomy.model_dump_json()}".encode()
+            f"{MODEL_VERSION}|{STYLE_LAYER}|{getattr(embedder, 'name', '')}|{tuned}|{taxonomy.model_dump_json()}".encode()
         ).hexdigest()[:20]
         path = Path(cache_dir) / f"issue-model-{key}.joblib"
         if path.exists():
