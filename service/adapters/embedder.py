@@ -78,7 +78,7 @@ class SentenceEmbedder:
         layer, -1 the last: the same vectors as ``embed``), from one run of the model per batch."""
         import torch
 
-        wanted = list(dict.fromkeys(layers))  # a layer asked for twice is computed once, as in ONNX
+        wanted = list(dict.fromkeys(layers))  # a layer asked for twice is pooled once
         texts, out = list(texts), {layer: [] for layer in wanted}  # type: dict[int, list[list[float]]]
         with self._lock, torch.no_grad():
             for start in range(0, len(texts), 64):
@@ -208,7 +208,7 @@ class OnnxEmbedder:
     def embed_layers(self, texts: Sequence[str], layers: Sequence[int], batch_size: int = 32) -> dict[int, list[list[float]]]:
         """Mean-pooled, unit-length token states after each of ``layers`` (1 is the first transformer
         layer, -1 the last: the same vectors as ``embed``), all from one run of the model per batch."""
-        texts, layers = list(texts), list(layers)
+        texts, layers = list(texts), list(dict.fromkeys(layers))  # a layer asked for twice is pooled once
         if not texts:
             return {layer: [] for layer in layers}
         return {layer: v.tolist() for layer, v in zip(layers, self._batched(texts, layers, batch_size), strict=True)}

@@ -62,12 +62,18 @@ def classifier_features(sentence: Sequence[Sequence[float]], style: Sequence[Seq
     return np.hstack([np.asarray(sentence, dtype=np.float32), np.asarray(style, dtype=np.float32)]) / np.float32(np.sqrt(2))
 
 
+def embed_for_classifier(embedder: Embedder, texts: Sequence[str]) -> tuple[list[list[float]], np.ndarray]:
+    """Texts' sentence embeddings (what retrieval reads) and their ``classifier_features``, from one run
+    of the model."""
+    by_layer = embedder.embed_layers(list(texts), (-1, STYLE_LAYER))
+    return by_layer[-1], classifier_features(by_layer[-1], by_layer[STYLE_LAYER])
+
+
 def classifier_vectors(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     """``classifier_features`` of texts, both vectors from one run of the model."""
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    by_layer = embedder.embed_layers(list(texts), (-1, STYLE_LAYER))
-    return classifier_features(by_layer[-1], by_layer[STYLE_LAYER])
+    return embed_for_classifier(embedder, texts)[1]
 
 
 def fit_semantic(vectors: np.ndarray, labels: Sequence[str]) -> LogisticRegression:
@@ -236,8 +242,9 @@ class IssueModel:
         are, so the blend leans to it (0.9 on complaints-twitter, where it was also the better choice)."""
         ref, encoder = tuner.tune(texts, labels)
         vectors = np.asarray(encoder.embed(list(texts)), dtype=np.float32)
-        named = np.asarray(encoder.embed([name for _, name in names]), dtype=np.float32) if names else []
-        model = cls.fit(texts, labels, vectors, label_texts=[(lab, v) for (lab, _), v in zip(names, named, strict=True)])
+        # the names with the tuned model too, its sentence embedding alone like the texts
+        named = _paired(names, np.asarray(encoder.embed([n for _, n in names]), dtype=np.float32)) if names else []
+        model = cls.fit(texts, labels, vectors, label_texts=named)
         model.encoder_ref, model.encoder = ref, encoder
         return model
 
@@ -310,9 +317,10 @@ def label_names(taxonomy: Taxonomy) -> list[tuple[str, str]]:
 
 def embed_names(embedder: Embedder, names: Sequence[tuple[str, str]]) -> list[tuple[str, np.ndarray]]:
     """(label, name) pairs as the (label, vector) pairs ``IssueModel.fit`` takes as extra examples."""
-    if not names:
-        return []
-    vectors = classifier_vectors(embedder, [name for _, name in names])
+    return _paired(names, classifier_vectors(embedder, [name for _, name in names])) if names else []
+
+
+def _paired(names: Sequence[tuple[str, str]], vectors: np.ndarray) -> list[tuple[str, np.ndarray]]:
     return [(label, v) for (label, _), v in zip(names, vectors, strict=True)]
 
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from service import language as lang_detect
 from service import privacy
-from service.drafting.classify import STYLE_LAYER, IssueModel, classifier_features, classify
+from service.drafting.classify import IssueModel, classify, embed_for_classifier
 from service.drafting.compose import Composed, ComposeRequest, PlaybookComposer
 from service.drafting.context import DraftContext
 from service.drafting.llm import LLMComposer
@@ -174,12 +174,10 @@ class DraftingPipeline:
     def understand(self, complaint: Complaint, context: DraftContext) -> Understood:
         redacted, _ = privacy.redact(complaint.text, allow=self._contacts)
         language = complaint.language or lang_detect.detect(redacted)
-        # one run of the model: the sentence embedding (retrieval, and the classifier) and the earlier
-        # layer the classifier reads beside it
-        by_layer = self.embedder.embed_layers([redacted], (-1, STYLE_LAYER))
-        embedding = by_layer[-1][0]
+        sentence, features = embed_for_classifier(self.embedder, [redacted])  # one run of the model
+        embedding = sentence[0]
         classification = classify(
-            complaint=complaint, text=redacted, features=classifier_features(by_layer[-1], by_layer[STYLE_LAYER])[0], language=language,
+            complaint=complaint, text=redacted, features=features[0], language=language,
             context=context, taxonomy=self.pack.taxonomy, model=self.issue_model,
         )  # fmt: skip
         return Understood(complaint, context, redacted, embedding, classification)
