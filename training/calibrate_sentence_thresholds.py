@@ -7,7 +7,7 @@ lowest at which none of the unseen real agents' replies (the half of brand-repli
 train_reply_signals.py holds out of training) has a sentence that fails, and never below the signal's
 whole-reply threshold. The figures printed are what the rubric file records.
 
-    .venv/bin/python training/calibrate_sentence_thresholds.py [--data ../shared/data] [--signals reply-signals-en-v7]
+    .venv/bin/python training/calibrate_sentence_thresholds.py [--data ../shared/data] [--signals reply-signals-en-v8]
 
 Data: brand-replies-twitter (IBM twitter-customer-care-document-prediction, EMNLP 2020, Apache-2.0),
 read from --data, never copied.
@@ -32,7 +32,7 @@ from service.tone.learned import ToneSignals
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--signals", default="reply-signals-en-v7")
+    parser.add_argument("--signals", default="reply-signals-en-v8")
     args = parser.parse_args()
     signals = ToneSignals.load(args.signals)
     whole = learned_thresholds(load_pack(Path("knowledge")).rubric)
