@@ -5,9 +5,11 @@ The learned signals' thresholds are set by their training scripts. This script s
 - the `calm` criterion's `max_exclamations` and `max_caps_words`.
 
 It reads evals/datasets/tone/replies.dev.v1.jsonl (our labelled replies; tuning on dev is allowed,
-holdout stays for checking) and the real agents' replies of brand-replies-twitter (read from --data,
-never copied). Each value is the one with the best F1 of failing on dev among those that keep at least
-99.5% of the agents' replies passing; ties go to the value already in the rubric. Copy the printed
+holdout stays for checking), the real agents' replies of brand-replies-twitter (read from --data,
+never copied) and, for pass_threshold, the sincere warm replies of evals/datasets/tone/warm.en.v1 (the
+warm set that chooses between configurations; warm.en.v2 stays unseen). Each value is the one with the
+best F1 of failing on dev among those that keep at least 99.5% of the known-good replies passing; ties go
+to the value already in the rubric. Copy the printed
 values and figures into knowledge/rubric.yaml.
 
     .venv/bin/python training/calibrate_rubric.py [--data ../shared/data]
@@ -45,10 +47,10 @@ def choose(name: str, grid: list[float], current: float, dev_fail, dev_want: lis
         flags = agents_fail(value)
         agent_pass = 1 - sum(flags) / max(1, len(flags))
         rows.append((value, round(f1(pred, dev_want), 4), round(agent_pass, 4)))
-        print(f"  {name}={value}: dev F1 of failing {rows[-1][1]}, agents' replies passing {rows[-1][2]}")
+        print(f"  {name}={value}: dev F1 of failing {rows[-1][1]}, known-good replies passing {rows[-1][2]}")
     allowed = [r for r in rows if r[2] >= MIN_AGENT_PASS] or rows
     best = max(allowed, key=lambda r: (r[1], r[0] == current))
-    print(f"{name}: choose {best[0]} (dev F1 {best[1]}, agents' replies passing {best[2]}); the rubric has {current}")
+    print(f"{name}: choose {best[0]} (dev F1 {best[1]}, known-good replies passing {best[2]}); the rubric has {current}")
 
 
 def main() -> None:
@@ -71,16 +73,20 @@ def main() -> None:
 
         dev = [verdict(line) for line in lines]
         brand = [verdict({"text": t}, Channel.twitter, True) for t in agents]
+        # Sincere replies to praise and banter need no next step nor an apology: a score cut that the
+        # agents' replies (plain help) never meet could still fail them.
+        warm = [verdict(line) for line in load_tone_lines(Path("evals/datasets/tone/warm.en.v1.jsonl")) if not line.get("fail")]
 
     # pass_threshold: a reply fails when a blocking criterion fails or its weighted score is below it
     want_any = [bool(line.get("fail")) for line in lines]
     blocking_dev = [not all(c.passed for c in v.criteria if c.blocking) for v in dev]
-    blocking_brand = [not all(c.passed for c in v.criteria if c.blocking) for v in brand]
+    good = brand + warm
+    blocking_good = [not all(c.passed for c in v.criteria if c.blocking) for v in good]
     choose("pass_threshold", [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95], rubric.pass_threshold,
            lambda t: [b or v.score < t for b, v in zip(blocking_dev, dev, strict=True)], want_any,
-           # agents' replies that pass every blocking check (many are long, or answer in public without a
-           # DM, which the blocking checks judge): how many would the score alone fail?
-           lambda t: [v.score < t for b, v in zip(blocking_brand, brand, strict=True) if not b])  # fmt: skip
+           # known-good replies that pass every blocking check (many agents' replies are long, or answer in
+           # public without a DM, which the blocking checks judge): how many would the score alone fail?
+           lambda t: [v.score < t for b, v in zip(blocking_good, good, strict=True) if not b])  # fmt: skip
 
     calm = next(c for c in rubric.criteria if c.id == "calm")
     allow = {a.upper() for a in calm.params.get("caps_allow", [])}
