@@ -39,6 +39,9 @@ def test_a_good_public_reply_passes_everything(pack: Pack) -> None:
         ("Oh great, another complaint. DM us your order.", "no_sarcasm"),
         ("You should have checked the address. DM us.", "no_blame"),
         ("The courier lost your parcel, not us. DM us.", "no_blame"),
+        ("As we've already explained, DM us your order number.", "courteous"),
+        ("Happy to repeat what my colleagues already told you: DM us your order number.", "no_sarcasm"),
+        ("Not a dumb question, but you should have been more careful. DM us.", "no_blame"),
         ("As we already said, DM us your order number.", "no_public_argument"),
         ("We guarantee this will never happen again. DM us.", "no_overpromise"),
         ("We'll refund you $500 today. DM us.", "no_overpromise"),
@@ -229,6 +232,10 @@ def test_one_sentence_read_alone_fails_from_its_own_higher_threshold(pack: Pack)
         "I'm sorry, but I can't see the order yet. Could you DM us the order number?",
         "Boleh japri kami nomor pesanannya, Kak? Kami bantu cek.",
         "Drop us a message on WhatsApp and we'll look into it.",
+        # the brand owning what it owed, not blaming the customer; reassurance, not an insult
+        "I'm so sorry, you should have had a message from us the moment it was cancelled. Please DM us.",
+        "You should have been able to reach us, and I'm sorry. Please DM us your order number.",
+        "Not a dumb question at all! Please DM us your order number and we'll check it.",
     ],
 )
 def test_good_replies_pass(pack: Pack, text: str) -> None:
