@@ -38,7 +38,8 @@ def load_tone_lines(path: Path, labels: set[str] | None = None) -> list[dict[str
         fail = obj.get("fail")
         if fail is not None and not (isinstance(fail, list) and all(isinstance(c, str) for c in fail)):
             raise ValueError(f"{path}:{n}: 'fail' must be a list of criterion ids")
-        if obj.get("channel") is not None and obj["channel"] not in {c.value for c in Channel}:
+        # a missing or empty channel takes --channel's value (run_tone)
+        if obj.get("channel") and (not isinstance(obj["channel"], str) or obj["channel"] not in {c.value for c in Channel}):
             raise ValueError(f"{path}:{n}: 'channel' must be one of {', '.join(c.value for c in Channel)}, not {obj['channel']!r}")
         if obj.get("public") is not None and not isinstance(obj["public"], bool):
             raise ValueError(f"{path}:{n}: 'public' must be true or false")

@@ -113,7 +113,7 @@ def _drafts(server: Server, admin_secret: str, n: int, start: int) -> list[str]:
 
 
 def _approve_all(
-    server: Server, jobs: list[tuple[str, str]], *, timeout: float = 30, together: bool = True
+    server: Server, jobs: list[tuple[str, str]], *, timeout: float = 30, together: bool = True, workers: int = 50
 ) -> list[int | str]:
     barrier = threading.Barrier(len(jobs)) if together else None
 
@@ -127,7 +127,7 @@ def _approve_all(
             except httpx.HTTPError as exc:
                 return exc.__class__.__name__
 
-    with ThreadPoolExecutor(max_workers=min(len(jobs), 50)) as pool:
+    with ThreadPoolExecutor(max_workers=min(len(jobs), workers)) as pool:
         return list(pool.map(one, jobs))
 
 
@@ -155,7 +155,9 @@ def test_a_crash_mid_approval_leaves_every_draft_whole(setup: dict) -> None:  # 
     approved_before = store.list(DraftFilter(status="approved", limit=1)).total
     jobs = [(d, r.secret) for r in setup["reviewers"][:3] for d in ids]  # 90 approvals, 3 per draft
     results: list[int | str] = []
-    runner = threading.Thread(target=lambda: results.extend(_approve_all(server, jobs, timeout=10, together=False)))
+    # a steady stream from a few clients, so the kill lands while approvals are still arriving (with 50 at
+    # once, a busy machine could finish all 30 drafts before the watcher below saw the first three)
+    runner = threading.Thread(target=lambda: results.extend(_approve_all(server, jobs, timeout=10, together=False, workers=4)))
     runner.start()
     deadline = time.time() + 30
     while time.time() < deadline:  # kill once some approvals have committed and others are in flight

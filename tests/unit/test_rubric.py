@@ -42,6 +42,10 @@ def test_a_good_public_reply_passes_everything(pack: Pack) -> None:
         ("As we've already explained, DM us your order number.", "courteous"),
         ("Happy to repeat what my colleagues already told you: DM us your order number.", "no_sarcasm"),
         ("Not a dumb question, but you should have been more careful. DM us.", "no_blame"),
+        ("You should've checked the address. DM us.", "no_blame"),
+        ("You should have had your receipt ready. DM us.", "no_blame"),
+        ("Asked twice now, but happy to explain: DM us your order number.", "no_sarcasm"),
+        ("That's a stupid question. DM us your order number.", "no_hostility"),
         ("As we already said, DM us your order number.", "no_public_argument"),
         ("We guarantee this will never happen again. DM us.", "no_overpromise"),
         ("We'll refund you $500 today. DM us.", "no_overpromise"),
@@ -236,6 +240,9 @@ def test_one_sentence_read_alone_fails_from_its_own_higher_threshold(pack: Pack)
         "I'm so sorry, you should have had a message from us the moment it was cancelled. Please DM us.",
         "You should have been able to reach us, and I'm sorry. Please DM us your order number.",
         "Not a dumb question at all! Please DM us your order number and we'll check it.",
+        "There's no such thing as a stupid question! Please DM us your order number.",
+        "Of course, happy to go through it again. Please DM us your order number.",
+        "I've already told our team to prioritise your order, and I'm sorry. Please DM us.",
     ],
 )
 def test_good_replies_pass(pack: Pack, text: str) -> None:

@@ -21,6 +21,12 @@ def test_an_unknown_channel_is_named_with_its_line(tmp_path: Path) -> None:
         load_tone_lines(f)
 
 
+def test_a_channel_that_is_not_a_string_is_named_too(tmp_path: Path) -> None:
+    f = write(tmp_path / "r.jsonl", {"text": "Sorry!", "channel": ["chat"]})
+    with pytest.raises(ValueError, match=r"r\.jsonl:1: 'channel' must be one of"):
+        load_tone_lines(f)
+
+
 def test_public_must_be_a_boolean(tmp_path: Path) -> None:
     f = write(tmp_path / "r.jsonl", {"text": "Sorry!", "channel": "twitter", "public": "yes"})
     with pytest.raises(ValueError, match=r"r\.jsonl:1: 'public' must be true or false"):
