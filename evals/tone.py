@@ -24,6 +24,9 @@ from service.tone.judge import JUDGE_CRITERIA
 from evals.report import bar_chart, provenance, write_markdown
 
 
+CHANNELS = tuple(c.value for c in Channel)
+
+
 def load_tone_lines(path: Path, labels: set[str] | None = None) -> list[dict[str, Any]]:
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -39,8 +42,8 @@ def load_tone_lines(path: Path, labels: set[str] | None = None) -> list[dict[str
         if fail is not None and not (isinstance(fail, list) and all(isinstance(c, str) for c in fail)):
             raise ValueError(f"{path}:{n}: 'fail' must be a list of criterion ids")
         # a missing or empty channel takes --channel's value (run_tone)
-        if obj.get("channel") and (not isinstance(obj["channel"], str) or obj["channel"] not in {c.value for c in Channel}):
-            raise ValueError(f"{path}:{n}: 'channel' must be one of {', '.join(c.value for c in Channel)}, not {obj['channel']!r}")
+        if obj.get("channel") and (not isinstance(obj["channel"], str) or obj["channel"] not in CHANNELS):
+            raise ValueError(f"{path}:{n}: 'channel' must be one of {', '.join(CHANNELS)}, not {obj['channel']!r}")
         if obj.get("public") is not None and not isinstance(obj["public"], bool):
             raise ValueError(f"{path}:{n}: 'public' must be true or false")
         sub = obj.get("subjective")

@@ -29,7 +29,14 @@ from service.drafting.context import DraftContext
 from service.models import Channel, Complaint
 from service.tone.checks import SHOUT_RE
 
-MIN_AGENT_PASS = 0.995
+MIN_AGENT_PASS = 0.995  # of the known-good replies
+
+
+def sincere_warm_lines() -> list[dict]:  # type: ignore[type-arg]
+    """The sincere replies to praise and banter of evals/datasets/tone/warm.en.v1 (the warm set that chooses
+    between configurations; warm.en.v2 stays unseen): known-good replies that agents' plain help does not
+    cover. calibrate_sentence_thresholds.py keeps them passing too."""
+    return [line for line in load_tone_lines(Path("evals/datasets/tone/warm.en.v1.jsonl")) if not line.get("fail")]
 
 
 def f1(pred: list[bool], want: list[bool]) -> float:
@@ -75,7 +82,7 @@ def main() -> None:
         brand = [verdict({"text": t}, Channel.twitter, True) for t in agents]
         # Sincere replies to praise and banter need no next step nor an apology: a score cut that the
         # agents' replies (plain help) never meet could still fail them.
-        warm = [verdict(line) for line in load_tone_lines(Path("evals/datasets/tone/warm.en.v1.jsonl")) if not line.get("fail")]
+        warm = [verdict(line) for line in sincere_warm_lines()]
 
     # pass_threshold: a reply fails when a blocking criterion fails or its weighted score is below it
     want_any = [bool(line.get("fail")) for line in lines]

@@ -23,8 +23,8 @@ import math
 from pathlib import Path
 
 import numpy as np
+from calibrate_rubric import sincere_warm_lines
 
-from evals.tone import load_tone_lines
 from service.adapters.embedder import OnnxEmbedder
 from service.drafting.pipeline import scored_sentences
 from service.knowledge.pack import load_pack
@@ -42,8 +42,7 @@ def main() -> None:
     agents = [json.loads(line)["text"] for line in (args.data / "brand-replies-twitter/dev.jsonl").read_text().splitlines() if line.strip()]
     held = [t for i, t in enumerate(agents) if not i % 2]  # the half train_reply_signals.py never trains on
     # and the sincere warm replies of evals/datasets/tone/warm.en.v1 (never trained on; warm.en.v2 stays unseen)
-    warm = [r["text"] for r in load_tone_lines(Path("evals/datasets/tone/warm.en.v1.jsonl")) if not r.get("fail")]
-    held += warm
+    held += [line["text"] for line in sincere_warm_lines()]
     embedder = OnnxEmbedder(cache_dir=Path("var/models"))
     highest: dict[str, list[float]] = {m.name: [] for m in signals.signals}
     for text in held:
