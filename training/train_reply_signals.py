@@ -13,7 +13,7 @@ Known-good replies count GOOD_WEIGHT times in training (five in English, once in
 
     .venv/bin/python training/train_reply_signals.py [--data ../shared/data]
 
-writes service/tone/models/reply-signals-en-v9 and reply-signals-id-v8 (.npz weights, .json figures and sources).
+writes service/tone/models/reply-signals-en-v9 and reply-signals-id-v9 (.npz weights, .json figures and sources).
 
 Data:
 - training/data/replies.en.train.v1.jsonl (484) and replies.id.train.v1.jsonl (514): agents' replies to
@@ -66,8 +66,8 @@ Data:
   with a cheaper option that are calm); v8b regional flavour, one-liners, long formal letters, small
   businesses' review replies, e-wallet and bank chat.
 - evals/datasets/tone/hostility.id.v3 to v7 (160 each, MIT, ours): the unseen checks of -id-v3 to
-  -id-v7; their misses were read for the next version, so they are training data now. hostility.id.v8 is
-  the unseen check and is never trained on.
+  -id-v7; their misses were read for the next version, so they are training data now. hostility.id.v8 and
+  v9 (an eighth writer) are the unseen checks and are never trained on.
 - The sample pack's approved replies and playbook blocks (knowledge/), good by definition.
 - brand-replies-twitter (IBM twitter-customer-care-document-prediction, EMNLP 2020, Apache-2.0): real
   agents' replies, English only, read from --data and never copied; optional.
@@ -143,7 +143,14 @@ MAX_AGENT_FLAGS = 0.005
 # warm advice and on explaining a price with a cheaper option), and 400 more from two writers
 # (hostility.id.train.v8a: aimed at those; v8b: regional flavour, one-liners, long formal letters, small
 # businesses' review replies, e-wallet and bank chat); hostility.id.v8 is the unseen check
-VERSIONS = {"en": "v9", "id": "v8"}
+# id v9: the same data; the n-grams in the split scheme (service/tone/learned.py, hashed_ngrams: characters and
+# words normalised apart, so words weigh as much as characters). Leaving one writer's hostility set out at a
+# time (hostility.id.v3 to v7, each without the sets later written at its misses; the n-grams alone, 0.44
+# chosen on hostility.id.v1 and v2): mean accuracy 0.9675 against 0.9512 joint. hostility.id.v8 and v9 (an
+# eighth writer) are the unseen checks.
+VERSIONS = {"en": "v9", "id": "v9"}
+# hashed_ngrams' scheme per language (English: the two schemes tie on tweets; its models stay joint)
+NGRAMS = {"en": "joint", "id": "split"}
 EVAL_SETS = Path(__file__).resolve().parent.parent / "evals/datasets/tone"
 REPLIES = {"en": (*(HERE / f"replies.en.train.v{k}.jsonl" for k in ("1", "2", "3", "5a", "5b", "8a", "8b", "9a", "9b")),
                   EVAL_SETS / "replies.en.tone.v2.jsonl", EVAL_SETS / "replies.en.tone.v4.jsonl", HERE / "warm.en.train.v1.jsonl", HERE / "warm.en.train.v1b.jsonl"),
@@ -230,10 +237,11 @@ def train_language(
         weight[n_labelled : n_labelled + len(good)] = good_weight
         p_sem, p_lex = np.zeros(len(y)), np.zeros(len(y))
         for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(vectors, y):
-            s, lx = scores(fit_pair([all_texts[i] for i in a], vectors[a], y[a], weight[a]), [all_texts[i] for i in b], vectors[b])
+            s, lx = scores(fit_pair([all_texts[i] for i in a], vectors[a], y[a], weight[a], NGRAMS[language]),
+                           [all_texts[i] for i in b], vectors[b], NGRAMS[language])  # fmt: skip
             p_sem[b], p_lex[b] = s, lx
-        models = fit_pair(all_texts, vectors, y, weight)
-        h_sem, h_lex = scores(models, held_agents, held_vecs) if held_vecs is not None else (np.zeros(0), np.zeros(0))
+        models = fit_pair(all_texts, vectors, y, weight, NGRAMS[language])
+        h_sem, h_lex = scores(models, held_agents, held_vecs, NGRAMS[language]) if held_vecs is not None else (np.zeros(0), np.zeros(0))
         best = None
         for blend in BLENDS:
             p = blend * p_sem + (1 - blend) * p_lex
@@ -299,7 +307,7 @@ def main() -> None:
         name = f"reply-signals-{language}-{VERSIONS[language]}"
         out = MODEL_DIR / name
         np.savez_compressed(out.with_suffix(".npz"), **weights)
-        info = {"version": name, "embedding_model": embedder.name, "hash_features": HASH_FEATURES,
+        info = {"version": name, "embedding_model": embedder.name, "hash_features": HASH_FEATURES, "ngrams": NGRAMS[language],
                 "language": language, "signals": meta, "sources": __doc__.split("Data:")[1].strip()}  # fmt: skip
         out.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 

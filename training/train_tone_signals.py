@@ -113,14 +113,15 @@ def approved_replies(language: str) -> list[str]:
     return [r["reply"] for r in rows if r.get("language") == language]
 
 
-def fit_pair(texts: list[str], vectors: np.ndarray, y: np.ndarray,
-             weight: np.ndarray | None = None) -> tuple[LogisticRegression, LogisticRegression]:  # fmt: skip
-    """Both halves, classes balanced, each row counting ``weight`` times (default once)."""
+def fit_pair(texts: list[str], vectors: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
+             ngrams: str = "joint") -> tuple[LogisticRegression, LogisticRegression]:  # fmt: skip
+    """Both halves, classes balanced, each row counting ``weight`` times (default once); ``ngrams`` is
+    hashed_ngrams' scheme."""
     n_pos = int(y.sum())
     balanced = np.where(y == 1, len(y) / (2 * n_pos), len(y) / (2 * (len(y) - n_pos)))
     weight = balanced * (np.ones(len(y)) if weight is None else weight)
     sem = LogisticRegression(C=4.0, max_iter=3000).fit(vectors, y, sample_weight=weight)
-    lex = LogisticRegression(C=4.0, max_iter=3000).fit(hashed_ngrams(texts), y, sample_weight=weight)
+    lex = LogisticRegression(C=4.0, max_iter=3000).fit(hashed_ngrams(texts, ngrams), y, sample_weight=weight)
     return sem, lex
 
 
@@ -131,9 +132,10 @@ def pair_weights(name: str, models: tuple[LogisticRegression, LogisticRegression
             f"{name}_lex_coef": lex.coef_[0].astype(np.float16), f"{name}_lex_bias": np.float32(lex.intercept_[0])}
 
 
-def scores(models: tuple[LogisticRegression, LogisticRegression], texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def scores(models: tuple[LogisticRegression, LogisticRegression], texts: list[str], vectors: np.ndarray,
+           ngrams: str = "joint") -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     sem, lex = models
-    return sem.predict_proba(vectors)[:, 1], lex.predict_proba(hashed_ngrams(texts))[:, 1]
+    return sem.predict_proba(vectors)[:, 1], lex.predict_proba(hashed_ngrams(texts, ngrams))[:, 1]
 
 
 def with_extra(texts: list[str], vectors: np.ndarray, y: np.ndarray, extra: tuple[list[str], np.ndarray]):  # noqa: ANN201
