@@ -9,7 +9,7 @@ evals/datasets/tone/warm.en.v1 (never trained on) has a sentence that fails, and
 whole-reply threshold. (Agents' replies are mostly plain help; without the warm ones, -en-v9's cut for
 hostility fell to 0.74 and playful sentences such as "you'll be a home barista in no time" failed.) The figures printed are what the rubric file records.
 
-    .venv/bin/python training/calibrate_sentence_thresholds.py [--data ../shared/data] [--signals reply-signals-en-v9]
+    .venv/bin/python training/calibrate_sentence_thresholds.py [--data ../shared/data] [--signals reply-signals-en-v10]
 
 Data: brand-replies-twitter (IBM twitter-customer-care-document-prediction, EMNLP 2020, Apache-2.0),
 read from --data, never copied; warm.en.v1 is ours (MIT).
@@ -35,7 +35,7 @@ from service.tone.learned import ToneSignals
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--signals", default="reply-signals-en-v9")
+    parser.add_argument("--signals", default="reply-signals-en-v10")
     args = parser.parse_args()
     signals = ToneSignals.load(args.signals)
     whole = learned_thresholds(load_pack(Path("knowledge")).rubric)

@@ -52,14 +52,14 @@ def test_the_rubric_uses_them_for_english_replies_when_switched_on(tmp_path: Pat
 
 
 def test_an_unknown_signal_set_is_a_clear_error(tmp_path: Path, embedder: Embedder) -> None:
-    with pytest.raises(ConfigInvalid, match="no learned tone signals named .nope.; shipped: hostility-id-v1, reply-signals-en-v9, reply-signals-id-v9, tone-signals-v5"):
+    with pytest.raises(ConfigInvalid, match="no learned tone signals named .nope.; shipped: hostility-id-v1, reply-signals-en-v10, reply-signals-id-v9, tone-signals-v5"):
         _services(tmp_path, embedder, ["nope"])
 
 
 def test_indonesian_hostility_is_caught_by_default(tmp_path: Path, embedder: Embedder) -> None:
     settings = Settings(_env_file=None, database={"url": f"sqlite:///{tmp_path}/t.db"}, chroma={"path": tmp_path / "c"})
     services = build_services(settings, embedder=embedder)
-    assert services.pipeline.prompt_refs["tone_signals"] == "reply-signals-en-v9,reply-signals-id-v9,tone-signals-v5"
+    assert services.pipeline.prompt_refs["tone_signals"] == "reply-signals-en-v10,reply-signals-id-v9,tone-signals-v5"
 
     def no_hostility(text: str):  # type: ignore[no-untyped-def]
         verdict = services.pipeline.check_text(text, complaint=None, channel=Channel.chat, public=False,
