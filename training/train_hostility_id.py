@@ -65,7 +65,7 @@ def main() -> None:
     sem, lex = fit_pair(texts, vectors, y)
     out = MODEL_DIR / "hostility-id-v1"
     np.savez_compressed(out.with_suffix(".npz"), **pair_weights("hostile_id", (sem, lex)))
-    meta = {"version": "hostility-id-v1", "embedding_model": embedder.name, "hash_features": HASH_FEATURES,
+    meta = {"version": "hostility-id-v1", "embedding_model": embedder.name, "hash_features": HASH_FEATURES, "ngrams": "joint",
             "language": "id",
             "signals": {"hostile_id": {"criterion": "no_hostility", "blend": blend, "threshold": threshold,
                                        "validation": "5-fold cross-validation", "accuracy": round(acc, 4),

@@ -264,7 +264,7 @@ def main() -> None:
         print(name, meta[name], flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out.with_suffix(".npz"), **weights)
-    meta_all = {"version": args.out.name, "embedding_model": embedder.name, "hash_features": HASH_FEATURES,
+    meta_all = {"version": args.out.name, "embedding_model": embedder.name, "hash_features": HASH_FEATURES, "ngrams": "joint",
                 "language": "en", "signals": meta, "sources": __doc__.split("Data (read")[1].strip()}
     args.out.with_suffix(".json").write_text(json.dumps(meta_all, indent=2) + "\n", encoding="utf-8")
 

@@ -1,5 +1,5 @@
-"""The n-gram features of the learned tone signals: each shipped set names its scheme, and a set whose
-scheme is unknown is refused when it loads."""
+"""The n-gram features of the learned tone signals: each shipped set names its scheme and its weights fit
+it, and a set whose scheme is unknown, or whose weights do not fit its scheme, is refused when it loads."""
 
 from __future__ import annotations
 
@@ -19,9 +19,12 @@ TEXTS = ["Kakak nggak baca ya? Makanya lain kali teliti dulu.", "Mohon maaf ya K
 
 
 def test_joint_puts_characters_and_words_in_one_unit_vector() -> None:
-    joint = hashed_ngrams(TEXTS)
+    joint, split = hashed_ngrams(TEXTS), hashed_ngrams(TEXTS, "split")
     assert joint.shape == (2, HASH_FEATURES)
     assert np.allclose(norm(joint, axis=1), 1.0)
+    # the same n-grams: every column set in the split characters or words is set in the joint space
+    both = (split[:, :HASH_FEATURES] + split[:, HASH_FEATURES:]).tocsr()
+    assert (both != 0).sum() == (joint != 0).sum() and ((both != 0) != (joint != 0)).nnz == 0
 
 
 def test_split_gives_characters_and_words_a_unit_vector_each() -> None:
@@ -33,12 +36,23 @@ def test_split_gives_characters_and_words_a_unit_vector_each() -> None:
         hashed_ngrams(TEXTS, "bag")
 
 
-def test_each_shipped_set_scores_with_its_own_scheme() -> None:
+@pytest.mark.parametrize("name", sorted(p.stem for p in learned.MODEL_DIR.glob("*.json")))
+def test_each_shipped_set_names_its_scheme_and_its_weights_fit_it(name: str) -> None:
+    meta = json.loads((learned.MODEL_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    signals = ToneSignals.load(name)
+    assert meta["ngrams"] == signals.ngrams
+    width = {"joint": HASH_FEATURES, "split": 2 * HASH_FEATURES}[signals.ngrams]
+    assert all(m.lex_coef.shape == (width,) for m in signals.signals)
+    assert all(0 <= p <= 1 for p in signals.score(TEXTS[0], np.zeros(384)).values())
+
+
+def test_the_reply_signals_are_split_and_the_tweet_signals_joint() -> None:
+    assert ToneSignals.load("reply-signals-id-v9").ngrams == "split"
+    assert ToneSignals.load("reply-signals-en-v10").ngrams == "split"
+    assert ToneSignals.load("tone-signals-v5").ngrams == "joint"
     indonesian = ToneSignals.load("reply-signals-id-v9")
-    assert indonesian.ngrams == "split" and ToneSignals.load("tone-signals-v5").ngrams == "joint"
-    assert all(m.lex_coef.shape == (2 * HASH_FEATURES,) for m in indonesian.signals)
-    scores = indonesian.score(TEXTS[0], np.zeros(384))
-    assert scores["reply_hostile_id"] > indonesian.score(TEXTS[1], np.zeros(384))["reply_hostile_id"]
+    scolding, kind = (indonesian.score(t, np.zeros(384))["reply_hostile_id"] for t in TEXTS)
+    assert scolding > kind
 
 
 def test_a_set_with_an_unknown_scheme_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,4 +62,8 @@ def test_a_set_with_an_unknown_scheme_is_refused(tmp_path: Path, monkeypatch: py
     (tmp_path / "odd.json").write_text(json.dumps(meta | {"ngrams": "bag"}), encoding="utf-8")
     monkeypatch.setattr(learned, "MODEL_DIR", tmp_path)
     with pytest.raises(ConfigInvalid, match="unknown n-gram scheme 'bag'"):
+        ToneSignals.load("odd")
+    # a set whose weights were trained on the other scheme is refused too, not failed on every reply
+    (tmp_path / "odd.json").write_text(json.dumps(meta | {"ngrams": "joint"}), encoding="utf-8")
+    with pytest.raises(ConfigInvalid, match="do not fit the 'joint' scheme"):
         ToneSignals.load("odd")
