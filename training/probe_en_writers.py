@@ -37,8 +37,10 @@ def main() -> None:
     args = parser.parse_args()
     texts, fails, groups = [], [], []
     for path in REPLIES["en"]:
-        for r in read_jsonl(path):
-            texts.append(r["text"]), fails.append(set(r["fail"])), groups.append(path.stem)
+        rows = read_jsonl(path)
+        texts += [r["text"] for r in rows]
+        fails += [set(r["fail"]) for r in rows]
+        groups += [path.stem] * len(rows)
     agents = [r["text"] for r in read_jsonl(args.data / "brand-replies-twitter/dev.jsonl")]
     good = list(dict.fromkeys(approved_replies("en") + pack_sentences("en"))) + [t for i, t in enumerate(agents) if i % 2]
     embedder = OnnxEmbedder(cache_dir=Path("var/models"))

@@ -18,26 +18,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 from train_reply_signals import EVAL_SETS, HOSTILITY_ID, REPLIES, pack_sentences, read_jsonl
-from train_tone_signals import approved_replies
+from train_tone_signals import approved_replies, fit_pair, scores
 
 from service.adapters.embedder import OnnxEmbedder
-from service.tone.learned import hashed_ngrams
 
 AIMED = {3: ("6a", "6b"), 4: ("6a", "6b"), 5: ("6a", "6b"), 6: ("7a", "7b"), 7: ("8a", "8b")}
 THRESHOLDS = np.round(np.arange(0.3, 0.81, 0.02), 2)
 
 
 def rows() -> tuple[list[str], np.ndarray, np.ndarray]:
-    texts, labels, groups = [], [], []
-    for r in read_jsonl(REPLIES["id"][0]):
-        texts.append(r["text"]), labels.append("no_hostility" in r["fail"]), groups.append("replies.id.train.v1")
+    texts: list[str] = []
+    labels: list[bool] = []
+    groups: list[str] = []
+
+    def add(group: str, items: list[tuple[str, bool]]) -> None:
+        texts.extend(t for t, _ in items)
+        labels.extend(hostile for _, hostile in items)
+        groups.extend([group] * len(items))
+
+    add("replies.id.train.v1", [(r["text"], "no_hostility" in r["fail"]) for r in read_jsonl(REPLIES["id"][0])])
     for path in (*HOSTILITY_ID, *(EVAL_SETS / f"hostility.id.v{k}.jsonl" for k in (1, 2))):
-        for r in read_jsonl(path):
-            texts.append(r["text"]), labels.append(r["label"] == "hostile"), groups.append(path.stem)
-    for t in dict.fromkeys(approved_replies("id") + pack_sentences("id")):
-        texts.append(t), labels.append(False), groups.append("own")
+        add(path.stem, [(r["text"], r["label"] == "hostile") for r in read_jsonl(path)])
+    add("own", [(t, False) for t in dict.fromkeys(approved_replies("id") + pack_sentences("id"))])
     return texts, np.asarray(labels, dtype=int), np.asarray(groups)
 
 
@@ -46,19 +49,16 @@ def main() -> None:
     vectors = np.asarray(OnnxEmbedder(cache_dir=Path("var/models")).embed(texts), dtype=np.float32)
     tuning = ("hostility.id.v1", "hostility.id.v2")
     for scheme in ("joint", "split"):
-        features = hashed_ngrams(texts, scheme)
-        probs = {}  # held-out set -> (n-gram probability, embedding probability)
+        probs = {}  # held-out set -> (n-gram probability, embedding probability, truth)
         for k in [*AIMED, None]:
             held = f"hostility.id.v{k}" if k else None
             left_out = {held, *tuning, *(f"hostility.id.train.v{a}" for a in AIMED.get(k, ()))}
-            train = ~np.isin(groups, [g for g in left_out if g])
-            n_pos = y[train].sum()
-            w = np.where(y[train] == 1, train.sum() / (2 * n_pos), train.sum() / (2 * (train.sum() - n_pos)))
-            lex = LogisticRegression(C=4.0, max_iter=3000).fit(features[train], y[train], sample_weight=w)
-            sem = LogisticRegression(C=4.0, max_iter=3000).fit(vectors[train], y[train], sample_weight=w)
+            train = np.flatnonzero(~np.isin(groups, [g for g in left_out if g]))
+            models = fit_pair([texts[i] for i in train], vectors[train], y[train], ngrams=scheme)
             for g in [held] if held else list(tuning):
-                test = groups == g
-                probs[g] = (lex.predict_proba(features[test])[:, 1], sem.predict_proba(vectors[test])[:, 1], y[test])
+                test = np.flatnonzero(groups == g)
+                sem, lex = scores(models, [texts[i] for i in test], vectors[test], scheme)
+                probs[g] = (lex, sem, y[test])
         for blend in (0.0, 0.2, 0.4):
             acc = {g: np.array([np.mean(((blend * s + (1 - blend) * lx) >= t) == yy) for t in THRESHOLDS])
                    for g, (lx, s, yy) in probs.items()}  # fmt: skip

@@ -153,8 +153,9 @@ MAX_AGENT_FLAGS = 0.005
 # split n-grams' average precision was higher for every criterion (blend 0.4: hostility 0.485 -> 0.509,
 # discourtesy 0.616 -> 0.637, sarcasm 0.517 -> 0.542, blame 0.627 -> 0.661, argument 0.696 -> 0.722). replies.en.tone.v3 and v5 and warm.en.v2 are the unseen checks.
 VERSIONS = {"en": "v10", "id": "v9"}
-# hashed_ngrams' scheme per language (the corpus-trained tone-signals-v5 stays joint: on tweets the two tie)
-NGRAMS = {"en": "split", "id": "split"}
+# hashed_ngrams' scheme of both languages' reply signals (the corpus-trained tone-signals-v5 stays joint: on
+# tweets the two tie)
+NGRAMS = "split"
 EVAL_SETS = Path(__file__).resolve().parent.parent / "evals/datasets/tone"
 REPLIES = {"en": (*(HERE / f"replies.en.train.v{k}.jsonl" for k in ("1", "2", "3", "5a", "5b", "8a", "8b", "9a", "9b")),
                   EVAL_SETS / "replies.en.tone.v2.jsonl", EVAL_SETS / "replies.en.tone.v4.jsonl", HERE / "warm.en.train.v1.jsonl", HERE / "warm.en.train.v1b.jsonl"),
@@ -241,11 +242,11 @@ def train_language(
         weight[n_labelled : n_labelled + len(good)] = good_weight
         p_sem, p_lex = np.zeros(len(y)), np.zeros(len(y))
         for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(vectors, y):
-            s, lx = scores(fit_pair([all_texts[i] for i in a], vectors[a], y[a], weight[a], NGRAMS[language]),
-                           [all_texts[i] for i in b], vectors[b], NGRAMS[language])  # fmt: skip
+            s, lx = scores(fit_pair([all_texts[i] for i in a], vectors[a], y[a], weight[a], NGRAMS),
+                           [all_texts[i] for i in b], vectors[b], NGRAMS)  # fmt: skip
             p_sem[b], p_lex[b] = s, lx
-        models = fit_pair(all_texts, vectors, y, weight, NGRAMS[language])
-        h_sem, h_lex = scores(models, held_agents, held_vecs, NGRAMS[language]) if held_vecs is not None else (np.zeros(0), np.zeros(0))
+        models = fit_pair(all_texts, vectors, y, weight, NGRAMS)
+        h_sem, h_lex = scores(models, held_agents, held_vecs, NGRAMS) if held_vecs is not None else (np.zeros(0), np.zeros(0))
         best = None
         for blend in BLENDS:
             p = blend * p_sem + (1 - blend) * p_lex
@@ -311,7 +312,7 @@ def main() -> None:
         name = f"reply-signals-{language}-{VERSIONS[language]}"
         out = MODEL_DIR / name
         np.savez_compressed(out.with_suffix(".npz"), **weights)
-        info = {"version": name, "embedding_model": embedder.name, "hash_features": HASH_FEATURES, "ngrams": NGRAMS[language],
+        info = {"version": name, "embedding_model": embedder.name, "hash_features": HASH_FEATURES, "ngrams": NGRAMS,
                 "language": language, "signals": meta, "sources": __doc__.split("Data:")[1].strip()}  # fmt: skip
         out.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 

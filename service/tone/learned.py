@@ -28,7 +28,8 @@ _WORDS = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=HASH_
                            alternate_sign=False, norm=None, lowercase=True)  # fmt: skip
 
 
-NGRAM_SCHEMES = ("joint", "split")
+# hashed_ngrams' schemes and how many columns each gives
+NGRAM_COLUMNS = {"joint": HASH_FEATURES, "split": 2 * HASH_FEATURES}
 
 
 def _log_counts(counts: sp.spmatrix) -> sp.csr_matrix:
@@ -53,7 +54,7 @@ def hashed_ngrams(texts: list[str], scheme: str = "joint") -> sp.csr_matrix:
     if scheme == "split":
         return sp.hstack([normalize(_log_counts(_CHARS.transform(texts))),
                           normalize(_log_counts(_WORDS.transform(texts)))], format="csr")  # fmt: skip
-    raise ValueError(f"unknown n-gram scheme {scheme!r}; known: {', '.join(NGRAM_SCHEMES)}")
+    raise ValueError(f"unknown n-gram scheme {scheme!r}; known: {', '.join(NGRAM_COLUMNS)}")
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,9 @@ class ToneSignals:
                 for name, m in meta["signals"].items()
             )  # fmt: skip
         ngrams = meta.get("ngrams", "joint")
-        if ngrams not in NGRAM_SCHEMES:
+        if ngrams not in NGRAM_COLUMNS:
             raise ConfigInvalid(f"learned tone signals {name!r} use an unknown n-gram scheme {ngrams!r}")
-        columns = hashed_ngrams([""], ngrams).shape[1]
+        columns = NGRAM_COLUMNS[ngrams]
         if wrong := [m.name for m in models if m.lex_coef.shape != (columns,)]:
             raise ConfigInvalid(f"learned tone signals {name!r}: the n-gram weights of {', '.join(wrong)} do not "
                                 f"fit the {ngrams!r} scheme ({columns} columns)")  # fmt: skip
