@@ -65,7 +65,7 @@ class KnowledgeSettings(BaseModel):
 
 class ToneSettings(BaseModel):
     signals: list[str] = Field(
-        default_factory=lambda: ["reply-signals-en-v10", "reply-signals-id-v9", "tone-signals-v5"],
+        default_factory=lambda: ["reply-signals-en-v10", "reply-signals-id-v9", "tone-signals-v6"],
         description="Learned tone signals added to the rubric, by name (service/tone/models/NAME.json); "
         "each scores replies in its own language at the thresholds the rubric file sets. Default: the reply "
         "signals (hostility, discourtesy, sarcasm, blame, public argument) in English and Indonesian, trained "

@@ -153,7 +153,7 @@ MAX_AGENT_FLAGS = 0.005
 # split n-grams' average precision was higher for every criterion (blend 0.4: hostility 0.485 -> 0.509,
 # discourtesy 0.616 -> 0.637, sarcasm 0.517 -> 0.542, blame 0.627 -> 0.661, argument 0.696 -> 0.722). replies.en.tone.v3 and v5 and warm.en.v2 are the unseen checks.
 VERSIONS = {"en": "v10", "id": "v9"}
-# hashed_ngrams' scheme of both languages' reply signals (the corpus-trained tone-signals-v5 stays joint: on
+# hashed_ngrams' scheme of both languages' reply signals (the corpus-trained tone-signals-v5 and -v6 stay joint: on
 # tweets the two tie)
 NGRAMS = "split"
 EVAL_SETS = Path(__file__).resolve().parent.parent / "evals/datasets/tone"
@@ -192,7 +192,7 @@ def public_negatives(data: Path) -> dict[str, list[str]]:
     """Texts from the public corpora that are not what a criterion's signal looks for: non-offensive
     tweets for hostility, non-ironic tweets for sarcasm, polite requests for discourtesy. They are
     negatives only, so the reply signals learn that ordinary tweets and requests are not bad replies
-    (the corpus-trained signals in tone-signals-v5 judge that kind of text)."""
+    (the corpus-trained signals in tone-signals-v6 judge that kind of text)."""
     def texts(path: Path, label: str) -> list[str]:
         return [r["text"] for r in read_jsonl(path) if r["label"] == label] if path.exists() else []
 

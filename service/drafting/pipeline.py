@@ -231,7 +231,7 @@ class DraftingPipeline:
         # each set of models scores the replies in its own language; each reply is embedded once, in one batch
         sets = [[s for s in self.tone_signals if s.language == lang] for lang in languages]
         need = [i for i, found in enumerate(sets) if any(s.needs_embedding for s in found)]
-        vectors: dict[int, list[float]] = dict(zip(need, self.embedder.embed([texts[i] for i in need]), strict=True)) if need else {}
+        vectors = dict(zip(need, self._embedded([texts[i] for i in need], [s for found in sets for s in found]), strict=True))
         for i, found in enumerate(sets):
             for signals in found:
                 scores = signals.score(texts[i], vectors.get(i))
@@ -242,6 +242,15 @@ class DraftingPipeline:
             check(t, rubric=self.pack.rubric, ctx=replace(ctx, learned=lr, learned_quotes=q, learned_sentences=s))
             for t, lr, q, s in zip(texts, learned, quotes, one, strict=True)
         ]
+
+    def _embedded(self, texts: Sequence[str], sets: Sequence[ToneSignals]) -> list[dict[int, list[float]]]:
+        """Each text's vectors after every layer the sets read (``ToneSignals.layers``), from one run of
+        the model; empty mappings when none reads any."""
+        layers = sorted({layer for s in sets for layer in s.layers})
+        if not texts or not layers:
+            return [{} for _ in texts]
+        by_layer = self.embedder.embed_layers(list(texts), layers)
+        return [{layer: by_layer[layer][i] for layer in layers} for i in range(len(texts))]
 
     def _sentence_scores(self, texts: Sequence[str], sets: list[list[ToneSignals]], *,
                          approved: Sequence[str] = ()) -> list[dict[str, tuple[float, str]]]:  # fmt: skip
@@ -255,8 +264,7 @@ class DraftingPipeline:
         pieces = sorted({x for xs in split.values() for x in xs})
         if not pieces:
             return out
-        need = any(s.needs_embedding for _, s in wanted)
-        vectors = dict(zip(pieces, self.embedder.embed(pieces), strict=True)) if need else {}
+        vectors = dict(zip(pieces, self._embedded(pieces, [s for _, s in wanted]), strict=True))
         for i, signals in wanted:
             for sentence in split[i]:
                 for name, p in signals.score(sentence, vectors.get(sentence)).items():
@@ -273,8 +281,7 @@ class DraftingPipeline:
         if not flagged or len(sentences) < 2:
             return {name: text.strip() for name in flagged}
         without = [" ".join(s for j, s in enumerate(sentences) if j != i) for i in range(len(sentences))]
-        vectors = list(self.embedder.embed(without)) if signals.needs_embedding else [None] * len(without)
-        per = [signals.score(t, v) for t, v in zip(without, vectors, strict=True)]
+        per = [signals.score(t, v) for t, v in zip(without, self._embedded(without, [signals]), strict=True)]
         return {name: sentences[min(range(len(per)), key=lambda i: per[i][name])].strip() for name in flagged}
 
     def _as_variants(

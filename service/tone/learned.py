@@ -2,14 +2,16 @@
 or without swear words), small models trained on public data score a reply.
 
 Each signal blends two linear models with a sigmoid (logistic regressions, or ridge regressions scaled
-to a probability), one over the sentence embedding and one over hashed character and word n-grams; its
-threshold was chosen on held-out data so that real agents' replies
+to a probability), one over the embedding model's vector of the text (the sentence embedding, or the
+mean token states after an earlier layer: ``embedding_layer`` in the .json) and one over hashed character
+and word n-grams; its threshold was chosen on held-out data so that real agents' replies
 still pass (see training/train_tone_signals.py and the .json beside the weights).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +70,7 @@ class SignalModel:
     lex_coef: np.ndarray
     lex_bias: float
     figures: dict[str, object]
+    layer: int = -1  # the embedding model's layer the embedding half reads (-1: the sentence embedding)
 
     def probability(self, features: sp.csr_matrix, embedding: np.ndarray) -> float:
         sem = 1 / (1 + np.exp(-(float(embedding @ self.sem_coef) + self.sem_bias)))
@@ -83,7 +86,7 @@ class ToneSignals:
     ngrams: str = "joint"  # hashed_ngrams' scheme, the same for every signal of a set
 
     @classmethod
-    def load(cls, name: str = "tone-signals-v5") -> ToneSignals:
+    def load(cls, name: str = "tone-signals-v6") -> ToneSignals:
         """A set of signals shipped in service/tone/models/ (NAME.json and NAME.npz)."""
         stem = MODEL_DIR / name
         if not stem.with_suffix(".json").exists():
@@ -95,6 +98,7 @@ class ToneSignals:
                 SignalModel(name=name, criterion=m["criterion"], blend=float(m["blend"]), threshold=float(m["threshold"]),
                             sem_coef=w[f"{name}_sem_coef"].astype(np.float64), sem_bias=float(w[f"{name}_sem_bias"]),
                             lex_coef=w[f"{name}_lex_coef"].astype(np.float64), lex_bias=float(w[f"{name}_lex_bias"]),
+                            layer=int(m.get("embedding_layer", -1)),
                             figures={k: v for k, v in m.items() if k not in {"criterion", "blend", "threshold"}})
                 for name, m in meta["signals"].items()
             )  # fmt: skip
@@ -108,12 +112,27 @@ class ToneSignals:
         return cls(version=meta["version"], language=meta["language"], signals=models, ngrams=ngrams)
 
     @property
+    def layers(self) -> tuple[int, ...]:
+        """The embedding model's layers the signals read (-1: the sentence embedding), for
+        ``Embedder.embed_layers``; empty when every signal leans on the n-grams alone (blend 0)."""
+        return tuple(sorted({m.layer for m in self.signals if m.blend > 0}))
+
+    @property
     def needs_embedding(self) -> bool:
         """False when every signal leans on the n-grams alone (blend 0): no need to embed the reply."""
-        return any(m.blend > 0 for m in self.signals)
+        return bool(self.layers)
 
-    def score(self, text: str, embedding: list[float] | np.ndarray | None) -> dict[str, float]:
-        """Each signal's probability for one text."""
+    def score(self, text: str, embedding: Mapping[int, Sequence[float]] | Sequence[float] | np.ndarray | None) -> dict[str, float]:
+        """Each signal's probability for one text. ``embedding`` is the text's vectors by layer
+        (``Embedder.embed_layers`` over ``layers``), or its sentence embedding alone when that is all the
+        signals read; None when none reads any."""
         features = hashed_ngrams([text], self.ngrams)
-        vec = np.asarray(embedding, dtype=np.float64) if embedding is not None else np.zeros(self.signals[0].sem_coef.shape)
-        return {m.name: m.probability(features, vec) for m in self.signals}
+        by_layer = embedding if isinstance(embedding, Mapping) else {-1: embedding}
+        out = {}
+        for m in self.signals:
+            vec = by_layer.get(m.layer)
+            if vec is None and m.blend > 0:
+                raise ValueError(f"the {self.version} signal {m.name} reads layer {m.layer} of the embedding model, "
+                                 "which was not given")  # fmt: skip
+            out[m.name] = m.probability(features, np.zeros(m.sem_coef.shape) if vec is None else np.asarray(vec, dtype=np.float64))
+        return out

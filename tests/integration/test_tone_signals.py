@@ -21,8 +21,8 @@ def test_the_shipped_signals_score_hostile_text_above_calm_text(embedder: Embedd
     assert signals.language == "en" and {s.name for s in signals.signals} == {"impolite", "offensive", "irony"}
     calm = "Thanks for letting us know, Rina. Please DM us your order number and we'll check it today."
     hostile = "You people are pathetic clowns, shut up and stop wasting our time with your garbage complaints."
-    s_calm = signals.score(calm, embedder.embed([calm])[0])
-    s_hostile = signals.score(hostile, embedder.embed([hostile])[0])
+    s_calm, s_hostile = (signals.score(t, {layer: v[0] for layer, v in embedder.embed_layers([t], signals.layers).items()})
+                         for t in (calm, hostile))  # fmt: skip
     assert all(0 <= p <= 1 for p in (*s_calm.values(), *s_hostile.values()))
     assert s_hostile["offensive"] > s_calm["offensive"] + 0.3
     assert s_hostile["impolite"] > s_calm["impolite"]
@@ -36,8 +36,8 @@ def _services(tmp_path: Path, embedder: Embedder, signals: list[str]):  # type: 
 
 def test_the_rubric_uses_them_for_english_replies_when_switched_on(tmp_path: Path, embedder: Embedder) -> None:
     hostile = "You people are clowns, stop wasting our time with your garbage complaints."  # no listed word
-    on = _services(tmp_path / "on", embedder, ["tone-signals-v5"])
-    assert on.pipeline.prompt_refs["tone_signals"] == "tone-signals-v5"
+    on = _services(tmp_path / "on", embedder, ["tone-signals-v6"])
+    assert on.pipeline.prompt_refs["tone_signals"] == "tone-signals-v6"
     verdict = on.pipeline.check_text(hostile, complaint=None, channel=Channel.chat, public=False, context=DraftContext())
     evidence = " ".join(c.evidence or "" for c in verdict.criteria if not c.passed)
     assert not verdict.passed and "model scores" in evidence and hostile in evidence  # the sentence is quoted
@@ -52,14 +52,14 @@ def test_the_rubric_uses_them_for_english_replies_when_switched_on(tmp_path: Pat
 
 
 def test_an_unknown_signal_set_is_a_clear_error(tmp_path: Path, embedder: Embedder) -> None:
-    with pytest.raises(ConfigInvalid, match="no learned tone signals named .nope.; shipped: hostility-id-v1, reply-signals-en-v10, reply-signals-id-v9, tone-signals-v5"):
+    with pytest.raises(ConfigInvalid, match="no learned tone signals named .nope.; shipped: hostility-id-v1, reply-signals-en-v10, reply-signals-id-v9, tone-signals-v6"):
         _services(tmp_path, embedder, ["nope"])
 
 
 def test_indonesian_hostility_is_caught_by_default(tmp_path: Path, embedder: Embedder) -> None:
     settings = Settings(_env_file=None, database={"url": f"sqlite:///{tmp_path}/t.db"}, chroma={"path": tmp_path / "c"})
     services = build_services(settings, embedder=embedder)
-    assert services.pipeline.prompt_refs["tone_signals"] == "reply-signals-en-v10,reply-signals-id-v9,tone-signals-v5"
+    assert services.pipeline.prompt_refs["tone_signals"] == "reply-signals-en-v10,reply-signals-id-v9,tone-signals-v6"
 
     def no_hostility(text: str):  # type: ignore[no-untyped-def]
         verdict = services.pipeline.check_text(text, complaint=None, channel=Channel.chat, public=False,
@@ -76,7 +76,7 @@ def test_indonesian_hostility_is_caught_by_default(tmp_path: Path, embedder: Emb
 
 def test_signals_on_n_grams_alone_do_not_embed_the_reply() -> None:
     indonesian = ToneSignals.load("hostility-id-v1")
-    english = ToneSignals.load("tone-signals-v5")
+    english = ToneSignals.load("tone-signals-v6")
     assert not indonesian.needs_embedding and english.needs_embedding
     text = "Kakak nggak baca ya? Makanya lain kali teliti dulu sebelum protes."
     assert indonesian.score(text, None)["hostile_id"] == indonesian.score(text, [0.1] * 384)["hostile_id"]

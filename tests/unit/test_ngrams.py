@@ -43,13 +43,14 @@ def test_each_shipped_set_names_its_scheme_and_its_weights_fit_it(name: str) -> 
     assert meta["ngrams"] == signals.ngrams
     width = {"joint": HASH_FEATURES, "split": 2 * HASH_FEATURES}[signals.ngrams]
     assert all(m.lex_coef.shape == (width,) for m in signals.signals)
-    assert all(0 <= p <= 1 for p in signals.score(TEXTS[0], np.zeros(384)).values())
+    vectors = {layer: np.zeros(384) for layer in signals.layers}
+    assert all(0 <= p <= 1 for p in signals.score(TEXTS[0], vectors).values())
 
 
 def test_the_reply_signals_are_split_and_the_tweet_signals_joint() -> None:
     assert ToneSignals.load("reply-signals-id-v9").ngrams == "split"
     assert ToneSignals.load("reply-signals-en-v10").ngrams == "split"
-    assert ToneSignals.load("tone-signals-v5").ngrams == "joint"
+    assert ToneSignals.load("tone-signals-v6").ngrams == "joint"
     indonesian = ToneSignals.load("reply-signals-id-v9")
     scolding, kind = (indonesian.score(t, np.zeros(384))["reply_hostile_id"] for t in TEXTS)
     assert scolding > kind
@@ -67,3 +68,22 @@ def test_a_set_with_an_unknown_scheme_is_refused(tmp_path: Path, monkeypatch: py
     (tmp_path / "odd.json").write_text(json.dumps(meta | {"ngrams": "joint"}), encoding="utf-8")
     with pytest.raises(ConfigInvalid, match="do not fit the 'joint' scheme"):
         ToneSignals.load("odd")
+
+
+def test_a_signal_reads_the_layer_its_set_names() -> None:
+    """tone-signals-v6's irony model reads the embedding model's layer 4, the other two the sentence
+    embedding: each probability moves with its own layer's vector only, and a bare sentence embedding is
+    refused rather than read as layer 4."""
+    signals = ToneSignals.load("tone-signals-v6")
+    assert signals.layers == (-1, 4)
+    assert {m.name: m.layer for m in signals.signals} == {"impolite": -1, "offensive": -1, "irony": 4}
+    text = "Oh great, another delay. Love it."
+    irony = next(m for m in signals.signals if m.name == "irony")
+    towards = irony.sem_coef / np.linalg.norm(irony.sem_coef)  # the direction that raises irony most
+    base = signals.score(text, {-1: np.zeros(384), 4: np.zeros(384)})
+    moved4 = signals.score(text, {-1: np.zeros(384), 4: towards})
+    moved_last = signals.score(text, {-1: towards, 4: np.zeros(384)})
+    assert moved4["irony"] > base["irony"] and moved_last["irony"] == base["irony"]
+    assert moved4["offensive"] == base["offensive"] and moved4["impolite"] == base["impolite"]
+    with pytest.raises(ValueError, match="reads layer 4 of the embedding model"):
+        signals.score(text, np.zeros(384))
