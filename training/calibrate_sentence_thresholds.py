@@ -49,7 +49,8 @@ def main() -> None:
         sentences = scored_sentences(text)  # as the rubric scores them (none for a one-sentence reply)
         if not sentences:
             continue
-        scores = [signals.score(s, v) for s, v in zip(sentences, embedder.embed(sentences), strict=True)]
+        by_layer = embedder.embed_layers(sentences, signals.layers) if signals.layers else {}
+        scores = [signals.score(s, {layer: v[i] for layer, v in by_layer.items()}) for i, s in enumerate(sentences)]
         for name in highest:
             highest[name].append(max(sc[name] for sc in scores))
     out = {}

@@ -30,6 +30,8 @@ _WORDS = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=HASH_
                            alternate_sign=False, norm=None, lowercase=True)  # fmt: skip
 
 
+EMBEDDING_LAYERS = 6  # all-MiniLM-L6-v2's transformer layers: a signal reads -1 (the sentence embedding) or 0 to 6
+
 # hashed_ngrams' schemes and how many columns each gives
 NGRAM_COLUMNS = {"joint": HASH_FEATURES, "split": 2 * HASH_FEATURES}
 
@@ -102,6 +104,9 @@ class ToneSignals:
                             figures={k: v for k, v in m.items() if k not in {"criterion", "blend", "threshold"}})
                 for name, m in meta["signals"].items()
             )  # fmt: skip
+        if odd := [m.name for m in models if not -1 <= m.layer <= EMBEDDING_LAYERS]:
+            raise ConfigInvalid(f"learned tone signals {name!r}: {', '.join(odd)} read an embedding layer the model "
+                                f"does not have (-1, or 0 to {EMBEDDING_LAYERS})")  # fmt: skip
         ngrams = meta.get("ngrams", "joint")
         if ngrams not in NGRAM_COLUMNS:
             raise ConfigInvalid(f"learned tone signals {name!r} use an unknown n-gram scheme {ngrams!r}")

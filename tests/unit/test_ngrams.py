@@ -87,3 +87,14 @@ def test_a_signal_reads_the_layer_its_set_names() -> None:
     assert moved4["offensive"] == base["offensive"] and moved4["impolite"] == base["impolite"]
     with pytest.raises(ValueError, match="reads layer 4 of the embedding model"):
         signals.score(text, np.zeros(384))
+
+
+def test_a_set_reading_a_layer_the_model_lacks_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for suffix in (".json", ".npz"):
+        shutil.copy(learned.MODEL_DIR / f"tone-signals-v6{suffix}", tmp_path / f"odd{suffix}")
+    meta = json.loads((tmp_path / "odd.json").read_text(encoding="utf-8"))
+    meta["signals"]["irony"]["embedding_layer"] = 12
+    (tmp_path / "odd.json").write_text(json.dumps(meta), encoding="utf-8")
+    monkeypatch.setattr(learned, "MODEL_DIR", tmp_path)
+    with pytest.raises(ConfigInvalid, match="irony read an embedding layer the model does not have"):
+        ToneSignals.load("odd")
