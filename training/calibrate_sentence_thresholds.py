@@ -29,7 +29,7 @@ from service.adapters.embedder import OnnxEmbedder
 from service.drafting.pipeline import scored_sentences
 from service.knowledge.pack import load_pack
 from service.tone.checks import learned_thresholds
-from service.tone.learned import ToneSignals
+from service.tone.learned import ToneSignals, vectors_by_layer
 
 
 def main() -> None:
@@ -49,8 +49,8 @@ def main() -> None:
         sentences = scored_sentences(text)  # as the rubric scores them (none for a one-sentence reply)
         if not sentences:
             continue
-        by_layer = embedder.embed_layers(sentences, signals.layers) if signals.layers else {}
-        scores = [signals.score(s, {layer: v[i] for layer, v in by_layer.items()}) for i, s in enumerate(sentences)]
+        vectors = vectors_by_layer(embedder, sentences, signals.layers)
+        scores = [signals.score(s, v) for s, v in zip(sentences, vectors, strict=True)]
         for name in highest:
             highest[name].append(max(sc[name] for sc in scores))
     out = {}

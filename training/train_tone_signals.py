@@ -171,10 +171,16 @@ def main() -> None:
     d = args.data
     embedder = OnnxEmbedder(cache_dir=Path("var/models"))
 
+    embedded: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}
+
     def embed(texts: list[str], layer: int = -1) -> np.ndarray:
-        """The vectors a signal reading ``layer`` takes (-1: the sentence embedding)."""
-        vectors = embedder.embed(texts) if layer == -1 else embedder.embed_layers(texts, (layer,))[layer]
-        return np.asarray(vectors, dtype=np.float32)
+        """The vectors a signal reading ``layer`` takes (-1: the sentence embedding), each list embedded
+        once (the known-good replies serve every signal)."""
+        key = (layer, tuple(texts))
+        if key not in embedded:
+            vectors = embedder.embed(texts) if layer == -1 else embedder.embed_layers(texts, (layer,))[layer]
+            embedded[key] = np.asarray(vectors, dtype=np.float32)
+        return embedded[key]
 
     agents = [r["text"] for r in map(json.loads, (d / "brand-replies-twitter/dev.jsonl").read_text().splitlines()) if r]
     # Real agents' replies are known-good: half of them (and the sample pack's approved English replies)

@@ -31,7 +31,7 @@ from service.ports import Clock, DraftStore, Embedder, IndexRecord, PassageIndex
 from service.review.audit import AuditEntry, text_hash
 from service.tone.checks import CheckContext, check, content_words, learned_thresholds, sentence_thresholds
 from service.tone.judge import ToneJudge
-from service.tone.learned import ToneSignals
+from service.tone.learned import ToneSignals, vectors_by_layer
 
 log = logging.getLogger(__name__)
 PROBLEM_MIN_FIT = 0.45  # below this, the playbook's general problem phrase is used
@@ -231,7 +231,8 @@ class DraftingPipeline:
         # each set of models scores the replies in its own language; each reply is embedded once, in one batch
         sets = [[s for s in self.tone_signals if s.language == lang] for lang in languages]
         need = [i for i, found in enumerate(sets) if any(s.needs_embedding for s in found)]
-        vectors = dict(zip(need, self._embedded([texts[i] for i in need], [s for found in sets for s in found]), strict=True))
+        layers = {layer for found in sets for s in found for layer in s.layers}
+        vectors = dict(zip(need, vectors_by_layer(self.embedder, [texts[i] for i in need], layers), strict=True))
         for i, found in enumerate(sets):
             for signals in found:
                 scores = signals.score(texts[i], vectors.get(i))
@@ -242,15 +243,6 @@ class DraftingPipeline:
             check(t, rubric=self.pack.rubric, ctx=replace(ctx, learned=lr, learned_quotes=q, learned_sentences=s))
             for t, lr, q, s in zip(texts, learned, quotes, one, strict=True)
         ]
-
-    def _embedded(self, texts: Sequence[str], sets: Sequence[ToneSignals]) -> list[dict[int, list[float]]]:
-        """Each text's vectors after every layer the sets read (``ToneSignals.layers``), from one run of
-        the model; empty mappings when none reads any."""
-        layers = sorted({layer for s in sets for layer in s.layers})
-        if not texts or not layers:
-            return [{} for _ in texts]
-        by_layer = self.embedder.embed_layers(list(texts), layers)
-        return [{layer: by_layer[layer][i] for layer in layers} for i in range(len(texts))]
 
     def _sentence_scores(self, texts: Sequence[str], sets: list[list[ToneSignals]], *,
                          approved: Sequence[str] = ()) -> list[dict[str, tuple[float, str]]]:  # fmt: skip
@@ -264,7 +256,8 @@ class DraftingPipeline:
         pieces = sorted({x for xs in split.values() for x in xs})
         if not pieces:
             return out
-        vectors = dict(zip(pieces, self._embedded(pieces, [s for _, s in wanted]), strict=True))
+        layers = {layer for _, s in wanted for layer in s.layers}
+        vectors = dict(zip(pieces, vectors_by_layer(self.embedder, pieces, layers), strict=True))
         for i, signals in wanted:
             for sentence in split[i]:
                 for name, p in signals.score(sentence, vectors.get(sentence)).items():
@@ -281,7 +274,7 @@ class DraftingPipeline:
         if not flagged or len(sentences) < 2:
             return {name: text.strip() for name in flagged}
         without = [" ".join(s for j, s in enumerate(sentences) if j != i) for i in range(len(sentences))]
-        per = [signals.score(t, v) for t, v in zip(without, self._embedded(without, [signals]), strict=True)]
+        per = [signals.score(t, v) for t, v in zip(without, vectors_by_layer(self.embedder, without, signals.layers), strict=True)]
         return {name: sentences[min(range(len(per)), key=lambda i: per[i][name])].strip() for name in flagged}
 
     def _as_variants(

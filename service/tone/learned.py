@@ -11,9 +11,10 @@ still pass (see training/train_tone_signals.py and the .json beside the weights)
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,6 +22,9 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
 from service.errors import ConfigInvalid
+
+if TYPE_CHECKING:
+    from service.ports import Embedder
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 HASH_FEATURES = 2**17
@@ -59,6 +63,16 @@ def hashed_ngrams(texts: list[str], scheme: str = "joint") -> sp.csr_matrix:
         return sp.hstack([normalize(_log_counts(_CHARS.transform(texts))),
                           normalize(_log_counts(_WORDS.transform(texts)))], format="csr")  # fmt: skip
     raise ValueError(f"unknown n-gram scheme {scheme!r}; known: {', '.join(NGRAM_COLUMNS)}")
+
+
+def vectors_by_layer(embedder: Embedder, texts: Sequence[str], layers: Iterable[int]) -> list[dict[int, list[float]]]:
+    """Each text's vectors after each of ``layers`` (what ``ToneSignals.score`` takes; a set's
+    ``layers``), from one run of the model; empty mappings when no layer is asked for."""
+    wanted = sorted(set(layers))
+    if not texts or not wanted:
+        return [{} for _ in texts]
+    by_layer = embedder.embed_layers(list(texts), wanted)
+    return [{layer: by_layer[layer][i] for layer in wanted} for i in range(len(texts))]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from service.errors import ConfigInvalid
 from service.models import Channel
 from service.ports import Embedder
 from service.services import build_services
-from service.tone.learned import ToneSignals
+from service.tone.learned import ToneSignals, vectors_by_layer
 
 
 def test_the_shipped_signals_score_hostile_text_above_calm_text(embedder: Embedder) -> None:
@@ -21,8 +21,7 @@ def test_the_shipped_signals_score_hostile_text_above_calm_text(embedder: Embedd
     assert signals.language == "en" and {s.name for s in signals.signals} == {"impolite", "offensive", "irony"}
     calm = "Thanks for letting us know, Rina. Please DM us your order number and we'll check it today."
     hostile = "You people are pathetic clowns, shut up and stop wasting our time with your garbage complaints."
-    s_calm, s_hostile = (signals.score(t, {layer: v[0] for layer, v in embedder.embed_layers([t], signals.layers).items()})
-                         for t in (calm, hostile))  # fmt: skip
+    s_calm, s_hostile = (signals.score(t, vectors_by_layer(embedder, [t], signals.layers)[0]) for t in (calm, hostile))
     assert all(0 <= p <= 1 for p in (*s_calm.values(), *s_hostile.values()))
     assert s_hostile["offensive"] > s_calm["offensive"] + 0.3
     assert s_hostile["impolite"] > s_calm["impolite"]
