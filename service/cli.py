@@ -341,6 +341,8 @@ def eval_classify(
     tune_epochs: Annotated[int | None, typer.Option(min=0, max=10, help="Fine-tune the embedding model this many "
                                                     "passes per training set (default: the service's setting, "
                                                     "TENANG_KNOWLEDGE__TUNE_EPOCHS; 0: the base model).")] = None,
+    baselines: Annotated[bool, typer.Option("--baselines", help="Also train the plain baselines (TF-IDF + LR, "
+                                            "MiniLM + LR, C by cross-validation) on the same lines.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary as the last line.")] = False,
     report: Annotated[Path | None, typer.Option(help="Write a Markdown report with charts to this folder.")] = None,
 ) -> None:
@@ -382,7 +384,8 @@ def eval_classify(
     with tempfile.TemporaryDirectory(prefix="tenang-tuned-") as scratch:  # each fold's tuned model: not kept
         tuner = build_tuner(settings, epochs=epochs, cache_dir=Path(scratch))
         result = run_classify(embedder=build_embedder(settings), train=train_rows, test=test_rows, cv=cv,
-                              shots=shots, seed=seed, names=names, tuner=tuner, echo=typer.echo)  # fmt: skip
+                              shots=shots, seed=seed, names=names, tuner=tuner, baselines=baselines,
+                              echo=typer.echo)  # fmt: skip
     result["tune_epochs"] = epochs
     print_summary(result, typer.echo)
     if report:

@@ -61,6 +61,26 @@ def test_eval_classify_cv_and_test_file_with_report(tmp_path: Path) -> None:
     assert (tmp_path / "rep" / "confusion.png").stat().st_size > 1000
 
 
+def test_eval_classify_scores_the_plain_baselines_on_the_same_lines(tmp_path: Path) -> None:
+    rows = [{"text": t, "label": lab} for lab, texts in LABELLED.items() for t in texts]
+    train = write_jsonl(tmp_path / "train.jsonl", rows)
+    r = runner.invoke(app, ["eval", "classify", "--train", str(train), "--cv", "2", "--baselines", "--json",
+                            "--report", str(tmp_path / "rep")])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    out = last_json(r.output)
+    assert set(out["baselines"]) == {"tfidf_lr", "minilm_lr"}
+    for m in out["baselines"].values():
+        assert m["n"] == out["n"] == 24 and set(m["per_label"]) == set(LABELLED)
+        assert len(m["C"]) == 2 and set(m["C"]) <= {1.0, 10.0, 100.0}  # one C per fold, from the grid
+        assert 0 <= m["accuracy"] <= 1
+    better = max(m["accuracy"] for m in out["baselines"].values())
+    assert f"Tenang over the better baseline: accuracy {out['accuracy'] - better:+.4f}" in r.output
+    assert "MiniLM + LR" in (tmp_path / "rep" / "classify.md").read_text(encoding="utf-8")
+    # without the flag the JSON keeps its contract
+    r = runner.invoke(app, ["eval", "classify", "--train", str(train), "--cv", "2", "--json"])
+    assert "baselines" not in last_json(r.output)
+
+
 def test_eval_classify_needs_exactly_one_of_data_or_cv(tmp_path: Path) -> None:
     r = runner.invoke(app, ["eval", "classify", "--cv", "2", "--data", str(tmp_path / "x.jsonl")])
     assert r.exit_code == 1 and "exactly one" in r.output
