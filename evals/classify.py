@@ -7,8 +7,8 @@ a TEST file. Latency is classifying one text once warm, embedding included.
 
 ``--baselines`` also trains the two plain baselines the issue measured Tenang against on each fold's
 very same training lines: TF-IDF + logistic regression and the sentence embedding + logistic regression
-(scikit-learn defaults, but each regression's C chosen from BASELINE_C by 3-fold cross-validation on the
-training lines, as a team tuning a baseline would). So a team sees on its own data whether Tenang beats
+(scikit-learn's defaults but for each regression's C, chosen from BASELINE_C by 3-fold cross-validation
+on the training lines for macro F1, as a team tuning a baseline would). So a team sees on its own data whether Tenang beats
 what it would otherwise build, and by how much.
 """
 

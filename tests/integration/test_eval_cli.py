@@ -51,10 +51,13 @@ def test_eval_classify_cv_and_test_file_with_report(tmp_path: Path) -> None:
     assert out["accuracy"] > 0.5
 
     r = runner.invoke(app, ["eval", "classify", "--train", str(train), "--data", str(test), "--labels", "late,refund",
-                            "--shots", "4", "--seed", "1", "--tune-epochs", "1", "--json", "--report", str(tmp_path / "rep")])  # fmt: skip
+                            "--shots", "4", "--seed", "1", "--tune-epochs", "1", "--baselines", "--json",
+                            "--report", str(tmp_path / "rep")])  # fmt: skip
     assert r.exit_code == 0, r.output
     out = last_json(r.output)
     assert out["n"] == 2 and set(out["per_label"]) <= {"late", "refund"}
+    # a tuned classifier reads its own model; the baselines still get the base sentence embeddings
+    assert out["baselines"]["minilm_lr"]["n"] == 2 and len(out["baselines"]["minilm_lr"]["C"]) == 1
     assert out["tune_epochs"] == 1 and "tuning the embedding model on 8 lines" in r.output
     report = (tmp_path / "rep" / "classify.md").read_text(encoding="utf-8")
     assert "sha256" in report and "command" in report and "embedding model" in report
@@ -73,9 +76,12 @@ def test_eval_classify_scores_the_plain_baselines_on_the_same_lines(tmp_path: Pa
         assert m["n"] == out["n"] == 24 and set(m["per_label"]) == set(LABELLED)
         assert len(m["C"]) == 2 and set(m["C"]) <= {1.0, 10.0, 100.0}  # one C per fold, from the grid
         assert 0 <= m["accuracy"] <= 1
-    better = max(m["accuracy"] for m in out["baselines"].values())
-    assert f"Tenang over the better baseline: accuracy {out['accuracy'] - better:+.4f}" in r.output
-    assert "MiniLM + LR" in (tmp_path / "rep" / "classify.md").read_text(encoding="utf-8")
+    better = {key: max(m[key] for m in out["baselines"].values()) for key in ("accuracy", "macro_f1")}
+    lead = (f"Tenang over the better baseline: accuracy {round(out['accuracy'] - better['accuracy'], 4):+.4f}, "
+            f"macro_f1 {round(out['macro_f1'] - better['macro_f1'], 4):+.4f}")  # fmt: skip
+    assert lead in r.output
+    report = (tmp_path / "rep" / "classify.md").read_text(encoding="utf-8")
+    assert "| MiniLM + LR |" in report and "| TF-IDF + LR |" in report and lead in report
     # without the flag the JSON keeps its contract
     r = runner.invoke(app, ["eval", "classify", "--train", str(train), "--cv", "2", "--json"])
     assert "baselines" not in last_json(r.output)

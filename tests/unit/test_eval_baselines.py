@@ -4,7 +4,9 @@ by cross-validation on them, never on the scored lines."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from evals import classify
 from evals.classify import BASELINE_C, baseline_predictions
 
 WORDS = {"late": ["parcel late", "late again", "still late", "late delivery", "order late", "late rider"],
@@ -29,6 +31,13 @@ def test_each_baseline_learns_from_its_own_features_with_a_c_from_the_grid() -> 
     assert out["tfidf_lr"][0] == ["refund", "late"]
     assert out["minilm_lr"][0] == ["late", "refund"]
     assert all(c in BASELINE_C for _, c in out.values())
+
+
+def test_c_is_chosen_from_the_grid_by_cross_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts, labels, vecs = _lines()
+    monkeypatch.setattr(classify, "BASELINE_C", (100.0,))
+    out = baseline_predictions(texts, labels, vecs, ["my refund"], vecs[:1])
+    assert out["tfidf_lr"][1] == out["minilm_lr"][1] == 100.0  # not the default C 1
 
 
 def test_a_label_too_small_to_hold_out_falls_back_to_the_default_c() -> None:
