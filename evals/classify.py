@@ -169,11 +169,10 @@ def run_classify(
     (``baseline_predictions``)."""
     t_start = time.perf_counter()
     rows = train + (test or [])
-    # a tuned classifier embeds with its own model: the base vectors are placeholders then
-    if tuner is None or baselines:
-        sentences, vectors = embed_all(embedder, [t for t, _ in rows])
-    if tuner is not None:
-        vectors = np.zeros((len(rows), 0), dtype=np.float32)
+    empty = np.zeros((len(rows), 0), dtype=np.float32)
+    sentences, vectors = embed_all(embedder, [t for t, _ in rows]) if tuner is None or baselines else (empty, empty)
+    if tuner is not None:  # a tuned classifier embeds with its own model: the base vectors are placeholders
+        vectors = empty
     if names is None:  # "card_arrival" -> "card arrival"
         names = [(lab, lab.replace("_", " ")) for lab in sorted({lab for _, lab in train})]
     label_texts = embed_names(embedder, names) if tuner is None else []
@@ -240,13 +239,17 @@ def print_summary(result: dict[str, Any], echo: Callable[[str], None]) -> None:
         echo(f"  {label:<40} f1 {m['f1']:.3f}  p {m['precision']:.3f}  r {m['recall']:.3f}  n {m['support']}")
 
 
+def _c_by_fold(baseline: dict[str, Any]) -> str:
+    return ", ".join(f"{c:g}" for c in baseline["C"])
+
+
 def baseline_lines(result: dict[str, Any]) -> list[str]:
     """The plain baselines' figures and Tenang's lead over the better of them (none without them)."""
     found = result.get("baselines")
     if not found:
         return []
     lines = [f"plain baseline {BASELINES[name]}: accuracy={m['accuracy']} macro_f1={m['macro_f1']} "
-             f"(C by fold: {', '.join(f'{c:g}' for c in m['C'])})" for name, m in found.items()]  # fmt: skip
+             f"(C by fold: {_c_by_fold(m)})" for name, m in found.items()]  # fmt: skip
     lead = {key: round(result[key] - max(m[key] for m in found.values()), 4) for key in ("accuracy", "macro_f1")}
     lines.append(f"Tenang over the better baseline: accuracy {lead['accuracy']:+.4f}, macro_f1 {lead['macro_f1']:+.4f}")
     return lines
@@ -275,7 +278,7 @@ def write_classify_report(report_dir: Path, result: dict[str, Any], *, data: Seq
             "", "Plain baselines trained on the same lines (each regression's C chosen by 3-fold cross-validation):", "",
             "| model | accuracy | macro F1 | C by fold |", "|---|---|---|---|",
             f"| Tenang | {result['accuracy']} | {result['macro_f1']} | - |",
-            *[f"| {BASELINES[name]} | {m['accuracy']} | {m['macro_f1']} | {', '.join(f'{c:g}' for c in m['C'])} |"
+            *[f"| {BASELINES[name]} | {m['accuracy']} | {m['macro_f1']} | {_c_by_fold(m)} |"
               for name, m in result["baselines"].items()],
             "", baseline_lines(result)[-1],
         ]  # fmt: skip
